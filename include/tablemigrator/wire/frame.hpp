@@ -47,9 +47,11 @@ struct request_frame {
 };
 
 // A complete response as the client sees it (§1.5): error name, reply name, seqid, payload.
+// (error_name comes first so that result<response_frame> is never ambiguous with an error_code:
+// C++20 aggregates are constructible from their first member.)
 struct response_frame {
-    error_code frame_error;  // from the error_name string; success for ERR_OK
     std::string error_name;  // as sent (unknown names preserved)
+    error_code frame_error;  // from the error_name string; success for ERR_OK
     std::string name;        // reply name, e.g. "RPC_CM_LIST_NODES_ACK"
     std::int32_t seqid = 0;
     bytes payload;           // bytes after the message header: the result wrapper (empty on error-only frames)
