@@ -1,5 +1,6 @@
 // Error categories and the retry classification.
 #include <tablemigrator/core/error.hpp>
+#include <tablemigrator/core/zk_error.hpp>
 
 #include <boost/asio/error.hpp>
 
@@ -163,6 +164,18 @@ bool is_retryable(const error_code& ec) noexcept {
         case client_errc::connection_closed:
         case client_errc::malformed_frame:
         case client_errc::no_leader:
+            return true;
+        default:
+            return false;
+        }
+    }
+    if (ec.category() == zk_category()) {
+        // Connection loss and timeouts heal on the same session (the client reconnects); an
+        // expired session never comes back, so retrying on it is pointless: open a new one.
+        switch (static_cast<zk_errc>(ec.value())) {
+        case zk_errc::connection_loss:
+        case zk_errc::operation_timeout:
+        case zk_errc::throttled_op:
             return true;
         default:
             return false;
