@@ -194,6 +194,8 @@ public:
     const cluster_config& config() const noexcept { return cfg_; }
     cluster_config& config() noexcept { return cfg_; }
     int index() const noexcept { return index_; }
+    model& owner() noexcept { return model_; }
+    std::int64_t node_start_unix_s(int node) const;
 
     std::vector<meta_node> metas;
     int leader = 0;
