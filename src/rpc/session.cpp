@@ -188,6 +188,7 @@ void rpc_session::start_writer() {
 }
 
 asio::awaitable<void> rpc_session::connect_loop(std::shared_ptr<rpc_session> self) {
+    (void)self; // keeps the session alive while this loop runs
     if (steady::now() < next_connect_at_) {
         backoff_timer_.expires_at(next_connect_at_);
         (void)co_await backoff_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -279,6 +280,7 @@ asio::awaitable<void> rpc_session::read_loop(std::weak_ptr<rpc_session> weak,
 
 asio::awaitable<void> rpc_session::write_loop(std::shared_ptr<rpc_session> self,
                                               std::shared_ptr<connection> c) {
+    (void)self; // keeps the session alive while this loop runs
     while (!c->failed && !queue_.empty()) {
         auto req = std::move(queue_.front());
         queue_.pop_front();
