@@ -326,8 +326,11 @@ public:
         if (auto ec = terminal_error(tracker_->state_))
             co_return std::tuple{ec, op_reply{}};
         asio::steady_timer deadline(ex_, options_.operation_timeout);
-        auto r = co_await (async_zk(std::move(start), asio::as_tuple(asio::use_awaitable)) ||
-                           deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+        // g++ 12 mishandles class-type temporaries inside a co_await full-expression (a captured
+        // string was freed from the wrong address): build the awaitables in their own statements.
+        auto request = async_zk(std::move(start), asio::as_tuple(asio::use_awaitable));
+        auto timeout = deadline.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto r = co_await (std::move(request) || std::move(timeout));
         if (r.index() == 0) {
             auto [ec, reply] = std::get<0>(std::move(r));
             // Requests queued while the session was expiring can come back as connection loss;
@@ -348,8 +351,9 @@ public:
         auto tracker = tracker_;
         asio::steady_timer deadline(ex_, timeout);
         while (!pred(tracker->state_)) {
-            auto r = co_await (tracker->changed_.async_wait(asio::as_tuple(asio::use_awaitable)) ||
-                               deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+            auto changed = tracker->changed_.async_wait(asio::as_tuple(asio::use_awaitable));
+            auto expired = deadline.async_wait(asio::as_tuple(asio::use_awaitable));
+            auto r = co_await (std::move(changed) || std::move(expired));
             auto cs = co_await asio::this_coro::cancellation_state;
             if (cs.cancelled() != asio::cancellation_type::none)
                 co_return asio::error::operation_aborted;
@@ -387,10 +391,12 @@ client::connect(asio::any_io_executor ex, std::string connect_string, connect_op
         co_return st.error();
     }
     if (auth) {
-        auto [ec, r] = co_await c->impl_->run([cred = *auth](zhandle_t* zh, const void* d) {
+        auto start = [cred = *auth](zhandle_t* zh, const void* d) {
             return zoo_add_auth(zh, "digest", cred.data(), static_cast<int>(cred.size()),
                                 &on_void, d);
-        });
+        };
+        auto op = c->impl_->run(std::move(start));
+        auto [ec, r] = co_await std::move(op);
         if (ec)
             co_return ec;
     }
@@ -399,9 +405,11 @@ client::connect(asio::any_io_executor ex, std::string connect_string, connect_op
 
 asio::awaitable<result<node>> client::get(std::string path) {
     auto self = shared_from_this();
-    auto [ec, r] = co_await impl_->run([path](zhandle_t* zh, const void* d) {
+    auto start = [path](zhandle_t* zh, const void* d) {
         return zoo_aget(zh, path.c_str(), 0, &on_data, d);
-    });
+    };
+    auto op = impl_->run(std::move(start));
+    auto [ec, r] = co_await std::move(op);
     if (ec)
         co_return ec;
     co_return node{std::move(r.data), r.st};
@@ -409,9 +417,11 @@ asio::awaitable<result<node>> client::get(std::string path) {
 
 asio::awaitable<result<std::optional<stat>>> client::exists(std::string path) {
     auto self = shared_from_this();
-    auto [ec, r] = co_await impl_->run([path](zhandle_t* zh, const void* d) {
+    auto start = [path](zhandle_t* zh, const void* d) {
         return zoo_aexists(zh, path.c_str(), 0, &on_stat, d);
-    });
+    };
+    auto op = impl_->run(std::move(start));
+    auto [ec, r] = co_await std::move(op);
     if (ec == zk_errc::no_node)
         co_return std::optional<stat>{};
     if (ec)
@@ -422,11 +432,12 @@ asio::awaitable<result<std::optional<stat>>> client::exists(std::string path) {
 asio::awaitable<result<stat>> client::set(std::string path, std::string data,
                                           std::int32_t expected_version) {
     auto self = shared_from_this();
-    auto [ec, r] = co_await impl_->run(
-        [path, data, expected_version](zhandle_t* zh, const void* d) {
-            return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()),
-                            expected_version, &on_stat, d);
-        });
+    auto start = [path, data, expected_version](zhandle_t* zh, const void* d) {
+        return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()),
+                        expected_version, &on_stat, d);
+    };
+    auto op = impl_->run(std::move(start));
+    auto [ec, r] = co_await std::move(op);
     if (ec)
         co_return ec;
     co_return r.st;
@@ -437,8 +448,8 @@ asio::awaitable<result<std::string>> client::create(std::string path, std::strin
     auto self = shared_from_this();
     const int mode = options.ephemeral ? ZOO_EPHEMERAL : ZOO_PERSISTENT;
     auto create_one = [this, &options](std::string p, std::string value, int m) {
-        return impl_->run([p, value, m, acl_user = options.digest_acl](zhandle_t* zh,
-                                                                      const void* d) {
+        auto start = [p, value, m, acl_user = options.digest_acl](zhandle_t* zh,
+                                                                  const void* d) {
             // The library serialises the ACL during the call, so locals are enough.
             if (!acl_user)
                 return zoo_acreate(zh, p.c_str(), value.data(), static_cast<int>(value.size()),
@@ -454,19 +465,22 @@ asio::awaitable<result<std::string>> client::create(std::string path, std::strin
             acls.data = &acl;
             return zoo_acreate(zh, p.c_str(), value.data(), static_cast<int>(value.size()), &acls,
                                m, &on_string, d);
-        });
+        };
+        return impl_->run(std::move(start));
     };
-    auto [ec, r] = co_await create_one(path, data, mode);
+    auto first = create_one(path, data, mode);
+    auto [ec, r] = co_await std::move(first);
     if (ec == zk_errc::no_node && options.make_parents) {
         // Ancestors first, shallowest to deepest; someone else creating one meanwhile is fine.
         for (std::size_t pos = path.find('/', 1); pos != std::string::npos;
              pos = path.find('/', pos + 1)) {
-            auto [pec, pr] = co_await create_one(path.substr(0, pos), std::string{},
-                                                 ZOO_PERSISTENT);
+            auto parent = create_one(path.substr(0, pos), std::string{}, ZOO_PERSISTENT);
+            auto [pec, pr] = co_await std::move(parent);
             if (pec && pec != zk_errc::node_exists)
                 co_return pec;
         }
-        std::tie(ec, r) = co_await create_one(path, data, mode);
+        auto again = create_one(path, data, mode);
+        std::tie(ec, r) = co_await std::move(again);
     }
     if (ec)
         co_return ec;
@@ -475,9 +489,11 @@ asio::awaitable<result<std::string>> client::create(std::string path, std::strin
 
 asio::awaitable<status> client::remove(std::string path, std::int32_t expected_version) {
     auto self = shared_from_this();
-    auto [ec, r] = co_await impl_->run([path, expected_version](zhandle_t* zh, const void* d) {
+    auto start = [path, expected_version](zhandle_t* zh, const void* d) {
         return zoo_adelete(zh, path.c_str(), expected_version, &on_void, d);
-    });
+    };
+    auto op = impl_->run(std::move(start));
+    auto [ec, r] = co_await std::move(op);
     if (ec)
         co_return ec;
     co_return status{};
@@ -491,16 +507,17 @@ asio::awaitable<result<session_state>> client::wait_for_event(std::chrono::milli
     auto self = shared_from_this();
     const auto generation = impl_->tracker_->generation_;
     auto tracker = impl_->tracker_;
-    co_return co_await impl_->wait_until(
+    auto op = impl_->wait_until(
         [tracker, generation](session_state) { return tracker->generation_ != generation; },
         timeout);
+    co_return co_await std::move(op);
 }
 
 asio::awaitable<status> client::wait_connected(std::chrono::milliseconds timeout) {
     auto self = shared_from_this();
-    auto r = co_await impl_->wait_until(
-        [](session_state s) { return s == session_state::connected || is_terminal(s); },
-        timeout);
+    auto op = impl_->wait_until(
+        [](session_state s) { return s == session_state::connected || is_terminal(s); }, timeout);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     if (auto ec = terminal_error(*r))
