@@ -34,7 +34,8 @@ using steady = std::chrono::steady_clock;
 // queue and (for calls) the pending map, so whichever side finishes first cannot leave the others
 // with a dangling pointer.
 struct rpc_session::request {
-    request(asio::any_io_executor ex, steady::time_point deadline_at) : wake(ex, deadline_at) {}
+    request(asio::any_io_executor ex, steady::time_point deadline_at)
+        : wake(ex, deadline_at) {}
 
     std::int32_t seqid = 0;
     std::string name;
@@ -44,9 +45,9 @@ struct rpc_session::request {
     bool oneway = false;
     steady::time_point deadline;
 
-    asio::steady_timer wake;                              // expires at the deadline
-    std::optional<result<wire::response_frame>> outcome;  // set once, then `wake` is cancelled
-    bool abandoned = false;                               // the caller gave up (timeout/cancel)
+    asio::steady_timer wake;                             // expires at the deadline
+    std::optional<result<wire::response_frame>> outcome; // set once, then `wake` is cancelled
+    bool abandoned = false;                              // the caller gave up (timeout/cancel)
 
     void deliver(result<wire::response_frame> r) {
         if (outcome || abandoned)
@@ -58,7 +59,9 @@ struct rpc_session::request {
 
 struct rpc_session::connection {
     connection(asio::any_io_executor ex, std::size_t max_frame)
-        : socket(ex), decoder(max_frame), read_buffer(64 * 1024) {}
+        : socket(ex)
+        , decoder(max_frame)
+        , read_buffer(64 * 1024) {}
 
     tcp::socket socket;
     wire::response_decoder decoder;
@@ -230,8 +233,7 @@ asio::awaitable<void> rpc_session::connect_loop(std::shared_ptr<rpc_session> sel
 asio::awaitable<error_code> rpc_session::open(std::shared_ptr<connection> c) {
     const auto deadline = steady::now() + opts_.connect_timeout;
     auto resolved = co_await async::with_deadline(
-        resolver_.async_resolve(ep_.host, std::to_string(ep_.port),
-                                tcp::resolver::numeric_service,
+        resolver_.async_resolve(ep_.host, std::to_string(ep_.port), tcp::resolver::numeric_service,
                                 asio::as_tuple(asio::use_awaitable)),
         deadline);
     if (!resolved)
@@ -253,9 +255,8 @@ asio::awaitable<void> rpc_session::read_loop(std::weak_ptr<rpc_session> weak,
     // Holds only a weak reference to the session, so an idle connection does not keep a session
     // alive that nobody uses: the destructor closes the socket and this loop ends.
     for (;;) {
-        auto [ec, n] =
-            co_await c->socket.async_read_some(asio::buffer(c->read_buffer),
-                                               asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await c->socket.async_read_some(asio::buffer(c->read_buffer),
+                                                          asio::as_tuple(asio::use_awaitable));
         auto self = weak.lock();
         if (!self || c->failed)
             co_return;
@@ -348,8 +349,8 @@ void rpc_session::fail_connection(const std::shared_ptr<connection>& c, error_co
         return;
     conn_.reset();
     if (!closed_) {
-        spdlog::warn("{}: connection lost ({}): {} ({} calls pending)", label_, where,
-                     ec.message(), pending_.size());
+        spdlog::warn("{}: connection lost ({}): {} ({} calls pending)", label_, where, ec.message(),
+                     pending_.size());
         note_failure();
     }
     fail_all(ec);

@@ -6,7 +6,8 @@
 namespace tablemigrator::rpc {
 
 session_pool::session_pool(boost::asio::any_io_executor ex, session_options opts)
-    : ex_(std::move(ex)), opts_(opts) {}
+    : ex_(std::move(ex))
+    , opts_(opts) {}
 
 session_pool::~session_pool() {
     close_all();
