@@ -106,6 +106,23 @@ struct perf_counter {
     double value = 0;
 };
 
+// An open scanner (GET_SCANNER/SCAN), kept per replica node under its context id.
+struct scan_context {
+    std::int32_t app_id = 0;
+    std::int32_t pidx = 0;
+    std::string next_key;        // resume point (inclusive)
+    std::string stop_key;        // empty = to the end
+    bool stop_inclusive = false;
+    std::int32_t batch_size = 1000;
+    bool no_value = false;
+    bool return_expire_ts = false;
+    bool only_return_count = false;
+    std::int32_t hash_filter_type = 0;
+    std::string hash_filter;
+    std::int32_t sort_filter_type = 0;
+    std::string sort_filter;
+};
+
 struct replica_node {
     int index = 0;
     std::uint16_t port = 0;
@@ -121,6 +138,8 @@ struct replica_node {
     std::map<std::pair<std::int32_t, std::int32_t>, std::int64_t> shipped_at_last_snapshot;
     std::uint64_t generation_id = 0; // bumps on restart so stale timers stop
     std::int64_t config_syncs = 0;
+    std::map<std::int64_t, scan_context> scanners;
+    std::int64_t next_context_id = (std::int64_t{0x5eed} << 32);
 };
 
 struct meta_node {
@@ -208,6 +227,7 @@ public:
     std::map<std::string, std::int64_t> state_changing_requests; // RPC name -> count
     std::vector<env_effect> env_effects;
     std::map<std::pair<std::int32_t, std::int32_t>, freeze_record> freezes; // (app, pidx)
+    std::vector<std::string> routing_violations; // misrouted data requests (a client bug)
 
     table_state* find_table(std::string_view name);
     table_state* find_table(std::int32_t app_id);
