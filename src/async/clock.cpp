@@ -23,7 +23,10 @@ clock::time_point real_clock::now() const {
 asio::awaitable<status> real_clock::sleep_for(duration d) {
     if (d <= duration::zero())
         co_return status{};
-    asio::steady_timer timer(co_await asio::this_coro::executor, d);
+    // No co_await inside the initialiser of a class-type object: g++ 12 mis-destroys such
+    // temporaries, so the executor is fetched in its own statement (here and everywhere).
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex, d);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted)
         co_return make_error_code(client_errc::cancelled);
@@ -60,7 +63,8 @@ manual_clock::~manual_clock() = default;
 asio::awaitable<status> manual_clock::sleep_for(duration d) {
     if (d <= duration::zero())
         co_return status{};
-    auto s = std::make_shared<sleeper>(co_await asio::this_coro::executor, now_ + d);
+    auto ex = co_await asio::this_coro::executor;
+    auto s = std::make_shared<sleeper>(ex, now_ + d);
     sleepers_.push_back(s);
     (void)co_await s->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     sleepers_.remove(s);

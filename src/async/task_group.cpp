@@ -185,8 +185,12 @@ void task_group::spawn(std::string label, asio::awaitable<status> work) {
 asio::awaitable<std::vector<task_failure>> task_group::join() {
     auto st = state_;
     if (!st->idle()) {
-        co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-            [st](auto handler) { st->install_joiner(std::move(handler)); }, asio::use_awaitable);
+        // The initiation is a named object: g++ 12 mishandles class-type temporaries inside a
+        // co_await expression.
+        auto initiation = [st](auto handler) { st->install_joiner(std::move(handler)); };
+        auto wait = asio::async_initiate<decltype(asio::use_awaitable), void()>(
+            initiation, asio::use_awaitable);
+        co_await std::move(wait);
     }
     if (st->first_exception)
         std::rethrow_exception(std::exchange(st->first_exception, nullptr));

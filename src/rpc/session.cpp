@@ -114,8 +114,11 @@ rpc_session::call(std::string name, wire::request_header header, wire::bytes arg
 
 asio::awaitable<status> rpc_session::send_oneway(std::string name, wire::request_header header,
                                                  wire::bytes args_value, std::uint8_t args_type) {
-    auto r = co_await submit(std::move(name), header, std::move(args_value), args_type,
-                             steady::now() + opts_.write_timeout, true);
+    // Awaitables are built in their own statement throughout this file: g++ 12 mishandles
+    // class-type temporaries (here the by-value string) inside a co_await expression.
+    auto op = submit(std::move(name), header, std::move(args_value), args_type,
+                     steady::now() + opts_.write_timeout, true);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     co_return status{};
@@ -144,8 +147,10 @@ rpc_session::submit(std::string name, wire::request_header header, wire::bytes a
 
     // Nothing completes inline, but check anyway: a cancel() with no wait pending would be lost.
     error_code wait_ec;
-    if (!req->outcome)
-        std::tie(wait_ec) = co_await req->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!req->outcome) {
+        auto [ec] = co_await req->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+        wait_ec = ec;
+    }
     if (req->outcome)
         co_return std::move(*req->outcome);
 
@@ -232,10 +237,11 @@ asio::awaitable<void> rpc_session::connect_loop(std::shared_ptr<rpc_session> sel
 
 asio::awaitable<error_code> rpc_session::open(std::shared_ptr<connection> c) {
     const auto deadline = steady::now() + opts_.connect_timeout;
-    auto resolved = co_await async::with_deadline(
-        resolver_.async_resolve(ep_.host, std::to_string(ep_.port), tcp::resolver::numeric_service,
-                                asio::as_tuple(asio::use_awaitable)),
-        deadline);
+    const std::string service = std::to_string(ep_.port);
+    auto resolve = resolver_.async_resolve(ep_.host, service, tcp::resolver::numeric_service,
+                                           asio::as_tuple(asio::use_awaitable));
+    auto resolve_op = async::with_deadline(std::move(resolve), deadline);
+    auto resolved = co_await std::move(resolve_op);
     if (!resolved)
         co_return resolved.error();
     auto [resolve_ec, endpoints] = std::move(*resolved);
@@ -243,8 +249,9 @@ asio::awaitable<error_code> rpc_session::open(std::shared_ptr<connection> c) {
         co_return resolve_ec;
     if (closed_)
         co_return make_error_code(client_errc::cancelled);
-    auto connected = co_await async::with_deadline(
-        asio::async_connect(c->socket, endpoints, asio::as_tuple(asio::use_awaitable)), deadline);
+    auto connect = asio::async_connect(c->socket, endpoints, asio::as_tuple(asio::use_awaitable));
+    auto connect_op = async::with_deadline(std::move(connect), deadline);
+    auto connected = co_await std::move(connect_op);
     if (!connected)
         co_return connected.error();
     co_return std::get<0>(*connected);
@@ -293,9 +300,10 @@ asio::awaitable<void> rpc_session::write_loop(std::shared_ptr<rpc_session> self,
         header.client_timeout_ms = remaining_ms(req->deadline);
         const wire::bytes frame =
             wire::encode_request(header, req->name, req->seqid, req->args, req->args_type);
-        auto written = co_await async::with_timeout(
-            asio::async_write(c->socket, asio::buffer(frame), asio::as_tuple(asio::use_awaitable)),
-            opts_.write_timeout);
+        auto write =
+            asio::async_write(c->socket, asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
+        auto write_op = async::with_timeout(std::move(write), opts_.write_timeout);
+        auto written = co_await std::move(write_op);
         error_code ec = written ? std::get<0>(*written) : written.error();
         if (c->failed) {
             // The connection failed meanwhile (reader, close()); this request was in no list.

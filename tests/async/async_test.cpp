@@ -46,7 +46,8 @@ asio::awaitable<void> settle(int rounds = 20) {
 
 // Waits an hour unless cancelled; records whether it saw the cancellation.
 asio::awaitable<int> wait_an_hour(bool& saw_cancel) {
-    asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex, 1h);
     auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     saw_cancel = ec == asio::error::operation_aborted;
     co_return 7;
@@ -106,7 +107,8 @@ TEST_CASE("with_timeout: awaitable<void> gives status") {
     CHECK(ok.has_value());
     async::manual_clock never;
     status expired = run_coro(io, [&]() -> asio::awaitable<status> {
-        co_return co_await async::with_timeout(never.sleep_for(1h), 2ms);
+        auto op = async::with_timeout(never.sleep_for(1h), 2ms);
+        co_return co_await std::move(op);
     });
     REQUIRE_FALSE(expired.has_value());
     CHECK(expired.error() == client_errc::timeout);
@@ -126,7 +128,8 @@ TEST_CASE("with_timeout: cancelling the caller yields cancelled") {
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<status> {
-            co_return co_await async::with_timeout(clock.sleep_for(1h), 1h);
+            auto op = async::with_timeout(clock.sleep_for(1h), 1h);
+            co_return co_await std::move(op);
         },
         asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, status s) {
             REQUIRE_FALSE(e);
@@ -149,8 +152,9 @@ TEST_CASE("manual_clock: a sleeper wakes only when the clock reaches its wake-up
     const auto start = clock.now();
     bool woke = false;
     run_coro(io, [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
         asio::co_spawn(
-            co_await asio::this_coro::executor,
+            ex,
             [&]() -> asio::awaitable<void> {
                 auto st = co_await async::sleep(clock, 10s);
                 CHECK(st.has_value());
@@ -176,7 +180,8 @@ TEST_CASE("manual_clock: cancelling a sleeper completes it with cancelled") {
     asio::cancellation_signal signal;
     std::optional<status> outcome;
     run_coro(io, [&]() -> asio::awaitable<void> {
-        asio::co_spawn(co_await asio::this_coro::executor, clock.sleep_for(1h),
+        auto ex = co_await asio::this_coro::executor;
+        asio::co_spawn(ex, clock.sleep_for(1h),
                        asio::bind_cancellation_slot(
                            signal.slot(), [&](std::exception_ptr, status s) { outcome = s; }));
         co_await settle();
@@ -212,7 +217,8 @@ TEST_CASE("task_group: never runs more children at once than the limit, and runs
         co_return status{};
     };
     auto failures = run_coro(io, [&]() -> asio::awaitable<std::vector<async::task_failure>> {
-        async::task_group group(co_await asio::this_coro::executor, 3);
+        auto ex = co_await asio::this_coro::executor;
+        async::task_group group(ex, 3);
         for (int i = 0; i < 20; ++i)
             group.spawn("child-" + std::to_string(i), child());
         CHECK(group.running() == 3);
@@ -233,7 +239,8 @@ TEST_CASE("task_group: failures are collected with their labels, successes are n
         co_return status{};
     };
     auto failures = run_coro(io, [&]() -> asio::awaitable<std::vector<async::task_failure>> {
-        async::task_group group(co_await asio::this_coro::executor, 2);
+        auto ex = co_await asio::this_coro::executor;
+        async::task_group group(ex, 2);
         for (int i = 0; i < 6; ++i)
             group.spawn("t" + std::to_string(i), child(i));
         co_return co_await group.join();
@@ -300,12 +307,14 @@ TEST_CASE("task_group: cancel() cancels running children and drops queued ones a
 TEST_CASE("task_group: children stopped by a use_awaitable throw count as cancelled") {
     asio::io_context io;
     auto child = []() -> asio::awaitable<status> {
-        asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer t(ex, 1h);
         co_await t.async_wait(asio::use_awaitable); // throws operation_aborted on cancel
         co_return status{};
     };
     auto failures = run_coro(io, [&]() -> asio::awaitable<std::vector<async::task_failure>> {
-        async::task_group group(co_await asio::this_coro::executor, 2);
+        auto ex = co_await asio::this_coro::executor;
+        async::task_group group(ex, 2);
         group.spawn("a", child());
         group.spawn("b", child());
         co_await settle();
@@ -326,8 +335,8 @@ TEST_CASE("task_group: a child's exception cancels its siblings and is rethrown 
     };
     CHECK_THROWS_WITH_AS(run_coro(io,
                                   [&]() -> asio::awaitable<void> {
-                                      async::task_group group(co_await asio::this_coro::executor,
-                                                              4);
+                                      auto ex = co_await asio::this_coro::executor;
+                                      async::task_group group(ex, 4);
                                       group.spawn("sleeper", clock.sleep_for(1h));
                                       group.spawn("thrower", thrower());
                                       (void)co_await group.join();
@@ -372,7 +381,8 @@ TEST_CASE("task_group: cancelling the joiner cancels the children and join still
 TEST_CASE("task_group: join on an empty group completes at once") {
     asio::io_context io;
     auto failures = run_coro(io, [&]() -> asio::awaitable<std::vector<async::task_failure>> {
-        async::task_group group(co_await asio::this_coro::executor, 1);
+        auto ex = co_await asio::this_coro::executor;
+        async::task_group group(ex, 1);
         co_return co_await group.join();
     });
     CHECK(failures.empty());
@@ -398,7 +408,8 @@ TEST_CASE("spawn_logged: cancellation through the slot is a normal stop, not an 
         io.get_executor(),
         [](bool& flag) -> asio::awaitable<void> {
             flag = true;
-            asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+            auto ex = co_await asio::this_coro::executor;
+            asio::steady_timer t(ex, 1h);
             co_await t.async_wait(asio::use_awaitable);
         }(started),
         "loop", signal.slot());

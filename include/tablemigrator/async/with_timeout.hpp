@@ -40,7 +40,8 @@ boost::asio::awaitable<stored_t<T>> capture(boost::asio::awaitable<T> op) {
         co_await std::move(op);
         co_return stored_t<T>(std::in_place);
     } else {
-        co_return stored_t<T>(co_await std::move(op));
+        T value = co_await std::move(op);
+        co_return stored_t<T>(std::move(value));
     }
 }
 
@@ -81,11 +82,13 @@ boost::asio::awaitable<result<T>> race_deadline(boost::asio::awaitable<T> op, Wh
     namespace asio = boost::asio;
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer timer(ex, when);
-    auto [order, op_error, op_value, timer_error] =
-        co_await asio::experimental::make_parallel_group(
-            asio::co_spawn(ex, capture(std::move(op)), asio::deferred),
-            timer.async_wait(asio::deferred))
-            .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    // Every awaitable is a named object: g++ 12 mishandles class-type temporaries inside a
+    // co_await expression (double destruction), so nothing but the awaited object is built there.
+    auto op_task = asio::co_spawn(ex, capture(std::move(op)), asio::deferred);
+    auto timer_task = timer.async_wait(asio::deferred);
+    auto group = asio::experimental::make_parallel_group(std::move(op_task), std::move(timer_task));
+    auto race = group.async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+    auto [order, op_error, op_value, timer_error] = co_await std::move(race);
 
     if (order[0] == 0) {
         if (op_error)
