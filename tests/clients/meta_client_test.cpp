@@ -1,0 +1,329 @@
+// Component tests of meta::meta_client against loopback fake meta servers (wire server half).
+#include "fake_server.hpp"
+#include "harness.hpp"
+
+#include <tablemigrator/core/error.hpp>
+#include <tablemigrator/meta/meta_client.hpp>
+#include <tablemigrator/wire/message.hpp>
+#include <tablemigrator/wire/types.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+using namespace tablemigrator;
+using namespace tablemigrator::meta;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr const char* query_cfg = "RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX";
+constexpr const char* cluster_info_rpc = "RPC_CM_CLUSTER_INFO";
+
+template <class Resp>
+wire::bytes reply(const wire::request_frame& f, const Resp& r) {
+    return wire::encode_reply(f.name + "_ACK", f.seqid, r);
+}
+
+idl::rdsn_error err(const char* name) { return idl::rdsn_error(std::string(name)); }
+
+// Answers every RPC with the given error in the response struct's err field.
+std::optional<wire::bytes> answer_with(const wire::request_frame& f, const char* error) {
+    if (f.name == query_cfg) {
+        idl::query_cfg_response r;
+        r.__set_err(err(error));
+        return reply(f, r);
+    }
+    if (f.name == cluster_info_rpc) {
+        idl::configuration_cluster_info_response r;
+        r.__set_err(err(error));
+        return reply(f, r);
+    }
+    return wire::encode_error_response("ERR_HANDLER_NOT_FOUND", f.name + "_ACK", f.seqid);
+}
+
+// A leader's answers.
+std::optional<wire::bytes> leader(const wire::request_frame& f) {
+    if (f.name == query_cfg) {
+        auto req = wire::decode_call_args<idl::query_cfg_request>(f);
+        idl::query_cfg_response r;
+        if (!req || req->app_name != "usertable") {
+            r.__set_err(err("ERR_OBJECT_NOT_FOUND"));
+            return reply(f, r);
+        }
+        r.__set_app_id(3);
+        r.__set_partition_count(2);
+        r.__set_is_stateful(true);
+        std::vector<idl::partition_configuration> parts;
+        for (int i = 0; i < 2; ++i) {
+            idl::partition_configuration p;
+            p.__set_pid(idl::gpid(3, i));
+            p.__set_ballot(7 + i);
+            p.__set_max_replica_count(3);
+            p.__set_primary(idl::rpc_address::from_ipv4(10, 0, 0, static_cast<std::uint8_t>(1 + i), 34801));
+            p.__set_secondaries({idl::rpc_address::from_ipv4(10, 0, 0, 9, 34801)});
+            p.__set_last_committed_decree(100 + i);
+            parts.push_back(p);
+        }
+        r.__set_partitions(parts);
+        return reply(f, r);
+    }
+    if (f.name == cluster_info_rpc) {
+        idl::configuration_cluster_info_response r;
+        r.__set_keys({"meta_servers", "cluster_name", "zookeeper_hosts"});
+        r.__set_values({"127.0.0.1:1", "onebox", "127.0.0.1:2181"});
+        return reply(f, r);
+    }
+    return wire::encode_error_response("ERR_HANDLER_NOT_FOUND", f.name + "_ACK", f.seqid);
+}
+
+std::optional<wire::bytes> follower(const wire::request_frame& f) { return answer_with(f, "ERR_FORWARD_TO_OTHERS"); }
+
+// A follower whose query-config replies name `hint` as the leader (§2.0).
+auto follower_with_hint(rpc::endpoint hint) {
+    return [hint](const wire::request_frame& f) -> std::optional<wire::bytes> {
+        if (f.name != query_cfg)
+            return follower(f);
+        idl::query_cfg_response r;
+        r.__set_err(err("ERR_FORWARD_TO_OTHERS"));
+        idl::partition_configuration p;
+        auto addr = idl::rpc_address::parse(hint.host + ":" + std::to_string(hint.port));
+        p.__set_primary(*addr);
+        r.__set_partitions({p});
+        return reply(f, r);
+    };
+}
+
+meta_client_options fast_options() {
+    meta_client_options o;
+    o.call_timeout = 2s;
+    o.overall_timeout = 5s;
+    o.backoff_initial = 10ms;
+    o.backoff_max = 50ms;
+    return o;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::use_awaitable);
+}
+
+} // namespace
+
+TEST_CASE("meta_client: query_config maps partitions, addresses and the app id") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server m(io, leader);
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {m.endpoint()}, fast_options());
+        auto r = co_await client.query_config("usertable");
+        REQUIRE(r.has_value());
+        CHECK(r->app_id == 3);
+        CHECK(r->partition_count == 2);
+        CHECK(r->is_stateful);
+        REQUIRE(r->partitions.size() == 2);
+        CHECK(r->partitions[1].partition_index == 1);
+        CHECK(r->partitions[1].ballot == 8);
+        REQUIRE(r->partitions[1].primary.has_value());
+        CHECK(r->partitions[1].primary->to_string() == "10.0.0.2:34801");
+        REQUIRE(r->partitions[1].secondaries.size() == 1);
+        CHECK(r->partitions[1].secondaries[0].to_string() == "10.0.0.9:34801");
+        CHECK(r->partitions[0].last_committed_decree == 100);
+        CHECK_FALSE(r->host_port_fields);
+    });
+}
+
+TEST_CASE("meta_client: an app-level error is returned at once, not retried") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server a(io, leader);
+        tmtest::fake_server b(io, leader);
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
+        auto r = co_await client.query_config("no_such_table");
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == rdsn_errc::ERR_OBJECT_NOT_FOUND);
+        CHECK(a.requests() == 1);
+        CHECK(b.requests() == 0);
+    });
+}
+
+TEST_CASE("meta_client: ERR_FORWARD_TO_OTHERS without a hint tries the next meta and remembers it") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server a(io, follower);
+        tmtest::fake_server b(io, leader);
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
+        auto info = co_await client.cluster_info();
+        REQUIRE(info.has_value());
+        CHECK(info->at("cluster_name") == "onebox");
+        CHECK(info->at("zookeeper_hosts") == "127.0.0.1:2181");
+        CHECK(client.leader() == b.endpoint());
+        // The next call goes straight to the remembered leader.
+        REQUIRE((co_await client.cluster_info()).has_value());
+        CHECK(a.requests() == 1);
+        CHECK(b.requests() == 2);
+    });
+}
+
+TEST_CASE("meta_client: the query-config forward hint is dialled even when not configured") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server c(io, leader); // the real leader, not in the configured list
+        tmtest::fake_server a(io, follower_with_hint(c.endpoint()));
+        tmtest::fake_server b(io, follower);
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
+        auto r = co_await client.query_config("usertable");
+        REQUIRE(r.has_value());
+        CHECK(r->app_id == 3);
+        CHECK(client.leader() == c.endpoint());
+        CHECK(b.requests() == 0); // the hint was followed before the rest of the list
+        CHECK(std::count(client.metas().begin(), client.metas().end(), c.endpoint()) == 1);
+    });
+}
+
+TEST_CASE("meta_client: a leader that moves between calls is found again") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        bool a_leads = true;
+        tmtest::fake_server a(io, [&](const wire::request_frame& f) { return a_leads ? leader(f) : follower(f); });
+        tmtest::fake_server b(io, [&](const wire::request_frame& f) { return a_leads ? follower(f) : leader(f); });
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
+        REQUIRE((co_await client.cluster_info()).has_value());
+        CHECK(client.leader() == a.endpoint());
+        a_leads = false;
+        REQUIRE((co_await client.cluster_info()).has_value());
+        CHECK(client.leader() == b.endpoint());
+        a_leads = true;
+        REQUIRE((co_await client.cluster_info()).has_value());
+        CHECK(client.leader() == a.endpoint());
+        CHECK(a.requests() == 3);
+        CHECK(b.requests() == 2);
+    });
+}
+
+TEST_CASE("meta_client: a first meta that is down is skipped") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        const rpc::endpoint dead{"127.0.0.1", tmtest::unused_port(io)};
+        tmtest::fake_server b(io, leader);
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {dead, b.endpoint()}, fast_options());
+        auto r = co_await client.query_config("usertable");
+        REQUIRE(r.has_value());
+        CHECK(client.leader() == b.endpoint());
+    });
+}
+
+TEST_CASE("meta_client: retryable errors are retried with backoff until success") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        int calls = 0;
+        tmtest::fake_server a(io, [&](const wire::request_frame& f) {
+            ++calls;
+            if (calls == 1)
+                return answer_with(f, "ERR_SERVICE_NOT_ACTIVE");
+            if (calls == 2)
+                return answer_with(f, "ERR_UNDER_RECOVERY");
+            if (calls == 3)
+                return answer_with(f, "ERR_BUSY");
+            return leader(f);
+        });
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint()}, fast_options());
+        auto r = co_await client.cluster_info();
+        REQUIRE(r.has_value());
+        CHECK(calls == 4);
+    });
+}
+
+TEST_CASE("meta_client: a persistent retryable error is returned at the overall deadline") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server a(io, [](const wire::request_frame& f) { return answer_with(f, "ERR_BUSY"); });
+        rpc::session_pool pool(io.get_executor());
+        auto opts = fast_options();
+        opts.overall_timeout = 300ms;
+        meta_client client(pool, {a.endpoint()}, opts);
+        auto r = co_await client.cluster_info();
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == rdsn_errc::ERR_BUSY);
+        CHECK(a.requests() >= 2);
+    });
+}
+
+TEST_CASE("meta_client: only followers answering gives no_leader at the deadline") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server a(io, follower);
+        tmtest::fake_server b(io, follower);
+        rpc::session_pool pool(io.get_executor());
+        auto opts = fast_options();
+        opts.overall_timeout = 300ms;
+        meta_client client(pool, {a.endpoint(), b.endpoint()}, opts);
+        auto r = co_await client.cluster_info();
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == client_errc::no_leader);
+    });
+}
+
+TEST_CASE("meta_client: a meta that never answers times out per call and the next one is asked") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server silent(io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
+        tmtest::fake_server b(io, leader);
+        rpc::session_pool pool(io.get_executor());
+        auto opts = fast_options();
+        opts.call_timeout = 200ms;
+        meta_client client(pool, {silent.endpoint(), b.endpoint()}, opts);
+        auto r = co_await client.cluster_info();
+        REQUIRE(r.has_value());
+        CHECK(silent.requests() == 1);
+        CHECK(client.leader() == b.endpoint());
+    });
+}
+
+TEST_CASE("meta_client: unknown error names are preserved and not retried") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server a(io, [](const wire::request_frame& f) { return answer_with(f, "ERR_BRAND_NEW_THING"); });
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint()}, fast_options());
+        auto r = co_await client.cluster_info();
+        REQUIRE_FALSE(r.has_value());
+        CHECK(rdsn_error_name(r.error()) == "ERR_BRAND_NEW_THING");
+        CHECK(a.requests() == 1);
+    });
+}
+
+TEST_CASE("meta_client: a frame-level ERR_HANDLER_NOT_FOUND is returned at once") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server a(io, leader);
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint()}, fast_options());
+        auto r = co_await client.list_nodes();
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error() == rdsn_errc::ERR_HANDLER_NOT_FOUND);
+        CHECK(a.requests() == 1);
+    });
+}
+
+TEST_CASE("meta_client: cancelling an in-flight call completes it with cancelled") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server silent(io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {silent.endpoint()}, fast_options());
+        asio::cancellation_signal signal;
+        std::optional<result<std::map<std::string, std::string>>> got;
+        asio::co_spawn(io, client.cluster_info(),
+                       asio::bind_cancellation_slot(signal.slot(),
+                                                    [&](std::exception_ptr e, result<std::map<std::string, std::string>> r) {
+                                                        if (e)
+                                                            std::rethrow_exception(e);
+                                                        got = std::move(r);
+                                                    }));
+        while (silent.requests() == 0)
+            co_await sleep_for(5ms);
+        signal.emit(asio::cancellation_type::terminal);
+        while (!got)
+            co_await sleep_for(5ms);
+        REQUIRE_FALSE(got->has_value());
+        CHECK(got->error() == client_errc::cancelled);
+    });
+}
