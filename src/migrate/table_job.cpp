@@ -49,9 +49,12 @@ void table_job::cancel() {
 
 template <class T>
 asio::awaitable<T> table_job::cancellable(asio::awaitable<T> op) {
+    // Named objects only around co_await: g++ 12 double-destroys class-type temporaries there.
     auto ex = co_await asio::this_coro::executor;
-    co_return co_await asio::co_spawn(
-        ex, std::move(op), asio::bind_cancellation_slot(cancel_signal_.slot(), asio::use_awaitable));
+    auto token = asio::bind_cancellation_slot(cancel_signal_.slot(), asio::use_awaitable);
+    auto task = asio::co_spawn(ex, std::move(op), token);
+    T value = co_await std::move(task);
+    co_return value;
 }
 
 asio::awaitable<bool> table_job::sleep_until(time_point until) {
@@ -59,10 +62,12 @@ asio::awaitable<bool> table_job::sleep_until(time_point until) {
         co_return false;
     if (until <= now())
         co_return true;
-    asio::steady_timer timer(co_await asio::this_coro::executor, until);
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex, until);
     error_code ec;
-    co_await timer.async_wait(
-        asio::bind_cancellation_slot(cancel_signal_.slot(), asio::redirect_error(asio::use_awaitable, ec)));
+    auto token = asio::bind_cancellation_slot(cancel_signal_.slot(), asio::redirect_error(asio::use_awaitable, ec));
+    auto wait = timer.async_wait(token);
+    co_await std::move(wait);
     co_return !ec && !cancel_requested_;
 }
 
@@ -70,7 +75,8 @@ asio::awaitable<event> table_job::execute(const action& a) {
     if (const auto* q = std::get_if<act_query_duplication>(&a)) {
         if (!co_await sleep_until(now() + q->after))
             co_return ev_cancel{};
-        auto r = co_await cancellable(ops_->query_duplication());
+        auto op = ops_->query_duplication();
+        auto r = co_await cancellable(std::move(op));
         if (cancel_requested_)
             co_return ev_cancel{};
         if (!r)
@@ -80,7 +86,8 @@ asio::awaitable<event> table_job::execute(const action& a) {
     if (const auto* q = std::get_if<act_query_backlog>(&a)) {
         if (!co_await sleep_until(now() + q->after))
             co_return ev_cancel{};
-        auto r = co_await cancellable(ops_->query_backlog());
+        auto op = ops_->query_backlog();
+        auto r = co_await cancellable(std::move(op));
         if (cancel_requested_)
             co_return ev_cancel{};
         if (!r)
@@ -92,7 +99,8 @@ asio::awaitable<event> table_job::execute(const action& a) {
     if (const auto* q = std::get_if<act_query_drain>(&a)) {
         if (!co_await sleep_until(now() + q->after))
             co_return ev_cancel{};
-        auto r = co_await cancellable(ops_->drain_samples());
+        auto op = ops_->drain_samples();
+        auto r = co_await cancellable(std::move(op));
         if (cancel_requested_)
             co_return ev_cancel{};
         if (!r)
@@ -108,7 +116,8 @@ asio::awaitable<event> table_job::execute(const action& a) {
         co_return ev_timer{};
     }
     if (std::holds_alternative<act_add_duplication>(a)) {
-        auto r = co_await cancellable(ops_->add_duplication());
+        auto op = ops_->add_duplication();
+        auto r = co_await cancellable(std::move(op));
         if (cancel_requested_ && !r)
             co_return ev_cancel{};
         co_return from_status(r, ev_duplication_added{});
@@ -121,9 +130,11 @@ asio::awaitable<event> table_job::execute(const action& a) {
     if (const auto* r = std::get_if<act_restore_writes>(&a)) {
         // Never interrupted: a second Ctrl-C exits the process and names the table instead.
         if (r->after.count() > 0) {
-            asio::steady_timer timer(co_await asio::this_coro::executor, r->after);
+            auto ex = co_await asio::this_coro::executor;
+            asio::steady_timer timer(ex, r->after);
             error_code ec;
-            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            auto wait = timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            co_await std::move(wait);
         }
         auto s = co_await ops_->restore_writes();
         co_return from_status(s, ev_restored{});
@@ -144,7 +155,8 @@ asio::awaitable<table_report> table_job::run() {
 
     std::deque<event> pending;
     {
-        auto start = co_await cancellable(ops_->inspect());
+        auto op = ops_->inspect();
+        auto start = co_await cancellable(std::move(op));
         if (cancel_requested_)
             pending.push_back(ev_cancel{});
         else if (!start)
