@@ -116,7 +116,10 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
             const rpc::endpoint ep = metas_[idx];
 
             auto session = pool_.get(ep);
-            auto frame = co_await session->call(name, wire::request_header{}, args, timeout);
+            // Awaitables are built in their own statement throughout this file: g++ 12 mishandles
+            // class-type temporaries inside a co_await expression.
+            auto op = session->call(name, wire::request_header{}, args, timeout);
+            auto frame = co_await std::move(op);
             if (!frame) {
                 const auto& ec = frame.error();
                 if (ec == client_errc::cancelled)
@@ -174,9 +177,10 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
         const auto now = clock::now();
         if (now >= deadline)
             break;
-        asio::steady_timer timer(co_await asio::this_coro::executor,
-                                 std::min<clock::duration>(backoff, deadline - now));
-        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer timer(ex, std::min<clock::duration>(backoff, deadline - now));
+        auto wait = timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        auto [ec] = co_await std::move(wait);
         if (ec)
             co_return fail<Resp>(make_error_code(client_errc::cancelled));
         backoff = std::min(backoff * 2, options_.backoff_max);
@@ -193,7 +197,8 @@ asio::awaitable<result<table_config>> meta_client::query_config(std::string app_
     idl::query_cfg_request req;
     req.__set_app_name(app_name);
     req.__set_partition_indices(partition_indices);
-    auto r = co_await call<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", req);
+    auto op = call<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     table_config out;
@@ -219,8 +224,8 @@ asio::awaitable<result<table_config>> meta_client::query_config(std::string app_
 }
 
 asio::awaitable<result<std::map<std::string, std::string>>> meta_client::cluster_info() {
-    auto r = co_await call<idl::configuration_cluster_info_response>(
-        "RPC_CM_CLUSTER_INFO", idl::configuration_cluster_info_request{});
+    auto op = call<idl::configuration_cluster_info_response>("RPC_CM_CLUSTER_INFO", idl::configuration_cluster_info_request{});
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     if (r->keys.size() != r->values.size()) {
@@ -237,7 +242,8 @@ asio::awaitable<result<std::map<std::string, std::string>>> meta_client::cluster
 asio::awaitable<result<std::vector<node_entry>>> meta_client::list_nodes(node_status status) {
     idl::configuration_list_nodes_request req;
     req.__set_status(static_cast<std::int32_t>(status));
-    auto r = co_await call<idl::configuration_list_nodes_response>("RPC_CM_LIST_NODES", req);
+    auto op = call<idl::configuration_list_nodes_response>("RPC_CM_LIST_NODES", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     std::vector<node_entry> out;
@@ -258,7 +264,8 @@ asio::awaitable<result<std::vector<node_entry>>> meta_client::list_nodes(node_st
 asio::awaitable<result<std::vector<app_entry>>> meta_client::list_apps(app_status status) {
     idl::configuration_list_apps_request req;
     req.__set_status(static_cast<std::int32_t>(status));
-    auto r = co_await call<idl::configuration_list_apps_response>("RPC_CM_LIST_APPS", req);
+    auto op = call<idl::configuration_list_apps_response>("RPC_CM_LIST_APPS", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     std::vector<app_entry> out;
@@ -304,7 +311,8 @@ asio::awaitable<result<std::string>> meta_client::update_app_envs(app_env_update
     default:
         co_return make_error_code(client_errc::invalid_argument);
     }
-    auto r = co_await call<idl::configuration_update_app_env_response>("RPC_CM_UPDATE_APP_ENV", req);
+    auto op = call<idl::configuration_update_app_env_response>("RPC_CM_UPDATE_APP_ENV", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     co_return std::move(r->hint_message);
@@ -319,7 +327,8 @@ asio::awaitable<result<std::string>> meta_client::set_app_envs(std::string app_n
         u.keys.push_back(k);
         u.values.push_back(v);
     }
-    co_return co_await update_app_envs(std::move(u));
+    auto op = update_app_envs(std::move(u));
+    co_return co_await std::move(op);
 }
 
 asio::awaitable<result<std::string>> meta_client::del_app_envs(std::string app_name,
@@ -328,7 +337,8 @@ asio::awaitable<result<std::string>> meta_client::del_app_envs(std::string app_n
     u.app_name = std::move(app_name);
     u.op = app_env_op::del;
     u.keys = std::move(keys);
-    co_return co_await update_app_envs(std::move(u));
+    auto op = update_app_envs(std::move(u));
+    co_return co_await std::move(op);
 }
 
 asio::awaitable<result<std::string>> meta_client::clear_app_envs(std::string app_name,
@@ -337,7 +347,8 @@ asio::awaitable<result<std::string>> meta_client::clear_app_envs(std::string app
     u.app_name = std::move(app_name);
     u.op = app_env_op::clear;
     u.clear_prefix = std::move(prefix);
-    co_return co_await update_app_envs(std::move(u));
+    auto op = update_app_envs(std::move(u));
+    co_return co_await std::move(op);
 }
 
 asio::awaitable<result<add_duplication_result>> meta_client::add_duplication(add_duplication_request request) {
@@ -350,7 +361,8 @@ asio::awaitable<result<add_duplication_result>> meta_client::add_duplication(add
         req.__set_remote_app_name(*request.remote_app_name);
     if (request.remote_replica_count)
         req.__set_remote_replica_count(*request.remote_replica_count);
-    auto r = co_await call<idl::duplication_add_response>("RPC_CM_ADD_DUPLICATION", req);
+    auto op = call<idl::duplication_add_response>("RPC_CM_ADD_DUPLICATION", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     add_duplication_result out;
@@ -368,7 +380,8 @@ asio::awaitable<result<add_duplication_result>> meta_client::add_duplication(add
 asio::awaitable<result<duplication_list>> meta_client::query_duplication(std::string app_name) {
     idl::duplication_query_request req;
     req.__set_app_name(app_name);
-    auto r = co_await call<idl::duplication_query_response>("RPC_CM_QUERY_DUPLICATION", req);
+    auto op = call<idl::duplication_query_response>("RPC_CM_QUERY_DUPLICATION", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     duplication_list out;
@@ -406,7 +419,8 @@ asio::awaitable<result<std::int32_t>> meta_client::modify_duplication(
         req.__set_status(static_cast<std::int32_t>(*status));
     if (fail_mode)
         req.__set_fail_mode(static_cast<std::int32_t>(*fail_mode));
-    auto r = co_await call<idl::duplication_modify_response>("RPC_CM_MODIFY_DUPLICATION", req);
+    auto op = call<idl::duplication_modify_response>("RPC_CM_MODIFY_DUPLICATION", req);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     co_return r->appid;

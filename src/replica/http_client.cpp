@@ -72,12 +72,14 @@ asio::awaitable<result<http_response>> http_client::get(std::string target,
         reused = true;
     }
     bool response_started = false;
-    auto r = co_await attempt(conn, target, deadline, response_started);
+    auto first = attempt(conn, target, deadline, response_started);
+    auto r = co_await std::move(first);
     // The server may have closed an idle keep-alive connection; that is not a failure of the
     // request, so one fresh connection is tried (only when no response byte arrived).
     if (!r && reused && !response_started && r.error() == client_errc::connection_closed) {
         conn.reset();
-        r = co_await attempt(conn, target, deadline, response_started);
+        auto second = attempt(conn, target, deadline, response_started);
+        r = co_await std::move(second);
     }
     if (r && conn && idle_.size() < max_idle_connections)
         idle_.push_back(std::move(conn));
@@ -91,8 +93,11 @@ asio::awaitable<result<http_response>> http_client::attempt(
     if (!conn) {
         auto fresh = std::make_unique<connection>(executor_);
         tcp::resolver resolver(executor_);
-        auto [rec, endpoints] =
-            co_await resolver.async_resolve(host_, std::to_string(port_), use_tuple);
+        // Awaitables are built in their own statement throughout: g++ 12 mishandles class-type
+        // temporaries (like a std::string argument) inside a co_await expression.
+        const std::string service = std::to_string(port_);
+        auto resolve = resolver.async_resolve(host_, service, use_tuple);
+        auto [rec, endpoints] = co_await std::move(resolve);
         if (rec) {
             spdlog::debug("http {}:{} resolve failed: {}", host_, port_, rec.message());
             co_return map_transport_error(rec);

@@ -21,14 +21,18 @@ replica_client::replica_client(asio::any_io_executor executor, std::string host,
     : options_(options), http_(std::move(executor), std::move(host), port) {}
 
 asio::awaitable<result<http_response>> replica_client::http_get(std::string target) {
-    auto r = co_await http_.get(target, options_.http_timeout);
+    // Built in its own statement: g++ 12 mishandles class-type temporaries (the by-value string)
+    // inside a co_await expression; the same pattern is used for every call below.
+    auto op = http_.get(target, options_.http_timeout);
+    auto r = co_await std::move(op);
     if (!r)
         spdlog::warn("replica {}:{} GET {} failed: {}", host(), port(), target, r.error().message());
     co_return r;
 }
 
 asio::awaitable<result<std::string>> replica_client::http_get_ok(std::string target) {
-    auto r = co_await http_get(target);
+    auto op = http_get(target);
+    auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
     if (auto st = check_status(*r); !st) {
@@ -59,7 +63,8 @@ result<T> log_parse(result<T> parsed, const replica_client& c, std::string_view 
 
 asio::awaitable<result<data_version_map>> replica_client::data_version(std::int32_t app_id) {
     const auto target = "/replica/data_version?app_id=" + std::to_string(app_id);
-    auto body = co_await http_get_ok(target);
+    auto op = http_get_ok(target);
+    auto body = co_await std::move(op);
     if (!body)
         co_return body.error();
     co_return log_parse(parse_data_version(*body), *this, target, *body);
@@ -68,7 +73,8 @@ asio::awaitable<result<data_version_map>> replica_client::data_version(std::int3
 asio::awaitable<result<dup_status_map>> replica_client::duplication(std::int32_t app_id) {
     // The parameter is "appid" here, unlike data_version's "app_id" (§3.6).
     const auto target = "/replica/duplication?appid=" + std::to_string(app_id);
-    auto body = co_await http_get_ok(target);
+    auto op = http_get_ok(target);
+    auto body = co_await std::move(op);
     if (!body)
         co_return body.error();
     co_return log_parse(parse_replica_duplication(*body), *this, target, *body);
@@ -76,7 +82,8 @@ asio::awaitable<result<dup_status_map>> replica_client::duplication(std::int32_t
 
 asio::awaitable<result<metrics_snapshot>> replica_client::metrics(metrics_query query) {
     const auto target = metrics_target(query);
-    auto body = co_await http_get_ok(target);
+    auto op = http_get_ok(target);
+    auto body = co_await std::move(op);
     if (!body)
         co_return body.error();
     co_return log_parse(parse_metrics(*body), *this, target, *body);
@@ -84,7 +91,8 @@ asio::awaitable<result<metrics_snapshot>> replica_client::metrics(metrics_query 
 
 asio::awaitable<result<version_info>> replica_client::version() {
     const std::string target = "/version";
-    auto body = co_await http_get_ok(target);
+    auto op = http_get_ok(target);
+    auto body = co_await std::move(op);
     if (!body)
         co_return body.error();
     co_return log_parse(parse_version(*body), *this, target, *body);
@@ -92,7 +100,8 @@ asio::awaitable<result<version_info>> replica_client::version() {
 
 asio::awaitable<result<config_flag>> replica_client::config(std::string name) {
     const auto target = "/config?name=" + url_encode(name);
-    auto body = co_await http_get_ok(target);
+    auto op = http_get_ok(target);
+    auto body = co_await std::move(op);
     if (!body)
         co_return body.error();
     co_return log_parse(parse_config(*body), *this, target, *body);
@@ -100,7 +109,8 @@ asio::awaitable<result<config_flag>> replica_client::config(std::string name) {
 
 asio::awaitable<status> replica_client::update_config(std::string key, std::string value) {
     const auto target = "/updateConfig?" + url_encode(key) + "=" + url_encode(value);
-    auto body = co_await http_get_ok(target);
+    auto op = http_get_ok(target);
+    auto body = co_await std::move(op);
     if (!body)
         co_return body.error();
     auto parsed = log_parse(parse_update_config(*body), *this, target, *body);
