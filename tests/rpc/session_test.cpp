@@ -438,6 +438,32 @@ TEST_CASE("rpc_session: a refused connection fails the call with a retryable err
     s->close();
 }
 
+TEST_CASE("rpc_session: after a failed connect the next call waits out the backoff") {
+    asio::io_context io;
+    rpc::endpoint dead;
+    {
+        fake_server srv(io);
+        dead = srv.endpoint();
+    }
+    auto o = fast_options();
+    o.backoff_initial = 1h; // no reconnect attempt can happen within this test
+    o.backoff_max = 1h;
+    auto s = make_session(io, dead, o);
+    auto refused = run_coro(io, s->call(name, {}, args_for(1), 5s));
+    REQUIRE_FALSE(refused.has_value());
+    CHECK(refused.error() != client_errc::timeout);
+    // Still backing off: the call waits instead of dialling again, and its own deadline ends it.
+    auto waiting = run_coro(io, s->call(name, {}, args_for(2), 30ms));
+    REQUIRE_FALSE(waiting.has_value());
+    CHECK(waiting.error() == client_errc::timeout);
+    CHECK(s->connections_opened() == 0);
+    // close() stops the backoff wait: nothing is left running on the io_context.
+    s->close();
+    io.restart();
+    io.run_for(5s);
+    CHECK(io.stopped());
+}
+
 TEST_CASE("rpc_session: close() fails pending calls with cancelled and refuses later calls") {
     asio::io_context io;
     fake_server srv(io);
