@@ -27,7 +27,7 @@ namespace {
 
 // A short tick lets tests ask for short sessions (the server allows 2..20 ticks).
 test::zk_server_options fast_ticks() {
-    spdlog::set_level(spdlog::level::warn); // spdlog used on the main thread before ZK threads
+    spdlog::set_level(spdlog::level::err); // spdlog used on the main thread before ZK threads
     test::zk_server_options o;
     o.tick_time_ms = 200;
     return o;
