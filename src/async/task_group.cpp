@@ -13,6 +13,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -185,12 +186,21 @@ void task_group::spawn(std::string label, asio::awaitable<status> work) {
 asio::awaitable<std::vector<task_failure>> task_group::join() {
     auto st = state_;
     if (!st->idle()) {
+        // A joiner cancelled before it got here would never see its slot fire: cancel now. And
+        // awaiting with throw_if_cancelled on would throw instead of waiting for the children,
+        // so it is off for this one wait (the thread is suspended here, nothing else sees it).
+        auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none)
+            st->cancel_all();
+        const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+        co_await asio::this_coro::throw_if_cancelled(false);
         // The initiation is a named object: g++ 12 mishandles class-type temporaries inside a
         // co_await expression.
         auto initiation = [st](auto handler) { st->install_joiner(std::move(handler)); };
         auto wait = asio::async_initiate<decltype(asio::use_awaitable), void()>(
             initiation, asio::use_awaitable);
         co_await std::move(wait);
+        co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
     }
     if (st->first_exception)
         std::rethrow_exception(std::exchange(st->first_exception, nullptr));

@@ -132,6 +132,11 @@ rpc_session::submit(std::string name, wire::request_header header, wire::bytes a
         spdlog::debug("{}: {} refused: session closed", label_, name);
         co_return failed_with(make_error_code(client_errc::cancelled));
     }
+    // Already cancelled: the wait below would throw (Asio's throw_if_cancelled) and leave the
+    // request registered; answer as documented instead.
+    auto cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none)
+        co_return failed_with(make_error_code(client_errc::cancelled));
     auto req = std::make_shared<request>(ex_, deadline);
     req->seqid = allocate_seqid();
     req->name = std::move(name);

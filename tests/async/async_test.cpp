@@ -425,3 +425,32 @@ TEST_CASE("spawn_logged: an error result is logged, not thrown") {
     CHECK_NOTHROW(io.run_for(5s));
     CHECK(io.stopped());
 }
+
+TEST_CASE("task_group: a joiner that was already cancelled cancels the children and still waits") {
+    asio::io_context io;
+    async::manual_clock clock;
+    asio::cancellation_signal signal;
+    std::optional<std::size_t> failures_seen;
+    run_coro(io, [&]() -> asio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        async::task_group group(ex, 2);
+        group.spawn("a", clock.sleep_for(1h));
+        group.spawn("b", clock.sleep_for(1h));
+        asio::co_spawn(
+            ex,
+            [&]() -> asio::awaitable<void> {
+                co_await asio::this_coro::throw_if_cancelled(false);
+                co_await settle(5); // cancelled meanwhile (a post is not cancellable)
+                auto failures = co_await group.join();
+                failures_seen = failures.size();
+            },
+            asio::bind_cancellation_slot(signal.slot(), rethrow));
+        co_await settle(1);
+        signal.emit(asio::cancellation_type::terminal);
+        co_await settle();
+        CHECK(group.cancelled());
+    });
+    REQUIRE(failures_seen.has_value());
+    CHECK(*failures_seen == 2);
+    CHECK(clock.sleepers() == 0);
+}

@@ -210,6 +210,35 @@ TEST_CASE("rpc_session: cancelling an in-flight call completes it promptly with 
     s->close();
 }
 
+TEST_CASE("rpc_session: a call from an already-cancelled coroutine completes at once with "
+          "cancelled") {
+    asio::io_context io;
+    fake_server srv(io);
+    auto s = make_session(io, srv.endpoint());
+    asio::cancellation_signal signal;
+    std::optional<result<wire::response_frame>> outcome;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+            co_await asio::this_coro::throw_if_cancelled(false);
+            auto ex = co_await asio::this_coro::executor;
+            co_await asio::post(ex, asio::use_awaitable); // cancelled meanwhile
+            auto op = s->call(name, {}, args_for(1), 1h);
+            outcome = co_await std::move(op);
+        },
+        asio::bind_cancellation_slot(signal.slot(), [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        }));
+    signal.emit(asio::cancellation_type::terminal);
+    run_coro(io, until([&] { return outcome.has_value(); }));
+    REQUIRE_FALSE(outcome->has_value());
+    CHECK(outcome->error() == client_errc::cancelled);
+    CHECK(s->pending_calls() == 0);
+    CHECK(srv.requests().empty());
+    s->close();
+}
+
 TEST_CASE("rpc_session: with_timeout around a call cancels it and reports timeout") {
     asio::io_context io;
     fake_server srv(io);
