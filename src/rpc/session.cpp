@@ -210,6 +210,7 @@ asio::awaitable<void> rpc_session::connect_loop(std::shared_ptr<rpc_session> sel
     const bool wanted = std::any_of(queue_.begin(), queue_.end(),
                                     [](const auto& r) { return !r->abandoned && !r->outcome; });
     if (closed_ || !wanted) {
+        std::erase_if(queue_, [](const auto& r) { return r->abandoned || r->outcome; });
         connect_running_ = false;
         co_return;
     }
