@@ -12,7 +12,9 @@
 
 namespace tablemigrator::wire::detail {
 
-inline void put_u8(std::vector<std::uint8_t>& out, std::uint8_t v) { out.push_back(v); }
+inline void put_u8(std::vector<std::uint8_t>& out, std::uint8_t v) {
+    out.push_back(v);
+}
 
 inline void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
     out.push_back(static_cast<std::uint8_t>(v >> 8));
@@ -55,7 +57,8 @@ inline std::uint64_t load_u64(const std::uint8_t* p) noexcept {
 // Bounds-checked cursor over an immutable byte range.
 class reader {
 public:
-    explicit reader(std::span<const std::uint8_t> data) noexcept : data_(data) {}
+    explicit reader(std::span<const std::uint8_t> data) noexcept
+        : data_(data) {}
 
     std::size_t pos() const noexcept { return pos_; }
     std::size_t remaining() const noexcept { return data_.size() - pos_; }
@@ -125,7 +128,7 @@ inline bool skip_value(reader& r, std::uint8_t type, int depth = 0) {
     case 2: // bool
     case 3: // byte
         return r.skip(1);
-    case 4: // double
+    case 4:  // double
     case 10: // i64
         return r.skip(8);
     case 6: // i16
@@ -158,7 +161,7 @@ inline bool skip_value(reader& r, std::uint8_t type, int depth = 0) {
                 return false;
         return true;
     }
-    case 14: // set
+    case 14:   // set
     case 15: { // list
         std::uint8_t et = 0;
         std::int32_t n = 0;

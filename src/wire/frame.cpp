@@ -24,8 +24,12 @@ constexpr std::size_t max_error_name = 64;
 constexpr std::size_t min_response_frame = 20;
 constexpr std::size_t v1_fixed_header_size = 16;
 
-error_code malformed() { return make_error_code(client_errc::malformed_frame); }
-error_code too_large() { return make_error_code(client_errc::frame_too_large); }
+error_code malformed() {
+    return make_error_code(client_errc::malformed_frame);
+}
+error_code too_large() {
+    return make_error_code(client_errc::frame_too_large);
+}
 
 // Error names travel as text and are interned by the error category when unknown; accept only
 // the shape rDSN uses so garbage never reaches the interning table.
@@ -148,12 +152,12 @@ bytes encode_request(const request_header& header, std::string_view name, std::i
 
     bytes out;
     out.reserve(thft_v0_header_size + body.size());
-    detail::put_u32(out, 0x54484654u); // "THFT"
-    detail::put_u32(out, 0);                                  // header_version
-    detail::put_u32(out, thft_v0_header_size);                // header_length
-    detail::put_u32(out, 0);                                  // header_crc32 (never checked)
+    detail::put_u32(out, 0x54484654u);         // "THFT"
+    detail::put_u32(out, 0);                   // header_version
+    detail::put_u32(out, thft_v0_header_size); // header_length
+    detail::put_u32(out, 0);                   // header_crc32 (never checked)
     detail::put_u32(out, static_cast<std::uint32_t>(body.size()));
-    detail::put_u32(out, 0);                                  // body_crc32 (never checked)
+    detail::put_u32(out, 0); // body_crc32 (never checked)
     detail::put_i32(out, header.app_id);
     detail::put_i32(out, header.partition_index);
     detail::put_u32(out, header.client_timeout_ms);
@@ -187,7 +191,8 @@ result<response_frame> decode_response_frame(std::span<const std::uint8_t> frame
     return f;
 }
 
-response_decoder::response_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+response_decoder::response_decoder(std::size_t max_frame_size)
+    : max_frame_size_(max_frame_size) {}
 
 void response_decoder::feed(std::span<const std::uint8_t> data) {
     if (failed_)
@@ -265,7 +270,8 @@ connection_protocol sniff_protocol(std::span<const std::uint8_t> first_bytes) no
     return connection_protocol::unknown;
 }
 
-request_decoder::request_decoder(std::size_t max_frame_size) : max_frame_size_(max_frame_size) {}
+request_decoder::request_decoder(std::size_t max_frame_size)
+    : max_frame_size_(max_frame_size) {}
 
 void request_decoder::feed(std::span<const std::uint8_t> data) {
     if (failed_)
@@ -331,9 +337,9 @@ std::optional<result<request_frame>> request_decoder::next() {
         if (avail < frame_size)
             return std::nullopt;
         f.header.header_version = 1;
-        if (auto st = parse_v1_meta(std::span(p + v1_fixed_header_size,
-                                              static_cast<std::size_t>(meta_length)),
-                                    f.header);
+        if (auto st = parse_v1_meta(
+                std::span(p + v1_fixed_header_size, static_cast<std::size_t>(meta_length)),
+                f.header);
             !st)
             return fail(st.error());
         f.header.thread_hash = derived_thread_hash(f.header.app_id, f.header.partition_index);

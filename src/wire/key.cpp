@@ -30,7 +30,9 @@ static_assert(crc64_table[2] == 0xFEDDE190606B12F2ull);
 static_assert(crc64_table[3] == 0x81B31158505E9B8Bull);
 static_assert(crc64_table[4] == 0xC962E5739841B68Full);
 
-error_code invalid() { return make_error_code(client_errc::invalid_argument); }
+error_code invalid() {
+    return make_error_code(client_errc::invalid_argument);
+}
 
 } // namespace
 
@@ -122,8 +124,7 @@ bool is_expired(std::uint32_t expire_ts, std::int64_t now_unix_seconds) noexcept
 
 std::uint64_t make_timetag(std::uint64_t timestamp_us, std::uint8_t cluster_id,
                            bool deleted) noexcept {
-    return (timestamp_us << 8) | (std::uint64_t{cluster_id & 0x7fu} << 1) |
-           (deleted ? 1u : 0u);
+    return (timestamp_us << 8) | (std::uint64_t{cluster_id & 0x7fu} << 1) | (deleted ? 1u : 0u);
 }
 
 timetag_parts split_timetag(std::uint64_t timetag) noexcept {

@@ -18,7 +18,9 @@ namespace {
 
 namespace at = ::apache::thrift;
 
-error_code decode_failed() { return make_error_code(client_errc::decode_failed); }
+error_code decode_failed() {
+    return make_error_code(client_errc::decode_failed);
+}
 
 } // namespace
 

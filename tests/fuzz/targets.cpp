@@ -15,7 +15,9 @@ namespace {
 namespace idl = tablemigrator::idl;
 using namespace tablemigrator::wire;
 
-[[noreturn]] void invariant_failed() { std::abort(); }
+[[noreturn]] void invariant_failed() {
+    std::abort();
+}
 
 // Splits the input into chunks whose sizes come from the input itself, so the fuzzer explores
 // how frames straddle reads (1-byte chunks included).
@@ -130,7 +132,9 @@ constexpr std::array<target, 14> targets = {{
 
 } // namespace
 
-std::span<const target> all_targets() { return targets; }
+std::span<const target> all_targets() {
+    return targets;
+}
 
 const target* find_target(std::string_view name) {
     for (const auto& t : targets)

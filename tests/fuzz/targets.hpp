@@ -10,7 +10,7 @@
 namespace tablemigrator::fuzz {
 
 struct target {
-    std::string_view name;                       // also the corpus folder name
+    std::string_view name; // also the corpus folder name
     int (*run)(const std::uint8_t* data, std::size_t size);
 };
 

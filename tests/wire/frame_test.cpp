@@ -442,8 +442,12 @@ TEST_CASE("frame: request decoder rejects invalid frames and stays failed") {
         REQUIRE(f.has_value());
         CHECK(f->error() == expected);
     };
-    SUBCASE("bad signature") { rejects(test::bytes_of("RDSN0000"), client_errc::malformed_frame); }
-    SUBCASE("HTTP on a THFT stream") { rejects(test::bytes_of("GET / HTTP/1.1\r\n"), client_errc::malformed_frame); }
+    SUBCASE("bad signature") {
+        rejects(test::bytes_of("RDSN0000"), client_errc::malformed_frame);
+    }
+    SUBCASE("HTTP on a THFT stream") {
+        rejects(test::bytes_of("GET / HTTP/1.1\r\n"), client_errc::malformed_frame);
+    }
     SUBCASE("bad signature is detected from the first byte") {
         rejects(test::bytes_of("X"), client_errc::malformed_frame);
     }
@@ -482,15 +486,17 @@ TEST_CASE("frame: request decoder rejects invalid frames and stays failed") {
         b[16] = 0x10;
         rejects(b, client_errc::frame_too_large);
     }
-    SUBCASE("v1 with an empty meta struct") { rejects(v1_frame(bytes(0), bytes(0)), client_errc::malformed_frame); }
+    SUBCASE("v1 with an empty meta struct") {
+        rejects(v1_frame(bytes(0), bytes(0)), client_errc::malformed_frame);
+    }
     SUBCASE("v1 meta that runs past its length") {
         rejects(v1_frame(hex("08 00 01 00 00"), body_of(hex(v::d3))), client_errc::malformed_frame);
     }
 }
 
 TEST_CASE("frame: ONEWAY requests are accepted by the request decoder") {
-    const bytes out = encode_request(request_header{}, "RPC_X", 3, hex("00"), 0x0C,
-                                     message_type::oneway);
+    const bytes out =
+        encode_request(request_header{}, "RPC_X", 3, hex("00"), 0x0C, message_type::oneway);
     request_decoder d;
     d.feed(out);
     auto f = d.next();

@@ -146,7 +146,8 @@ TEST_CASE("names: RPC names, reply names and enum names") {
     CHECK(static_cast<int>(duplication_status::log) == 3);
     CHECK(to_string(duplication_status_v23::start) == "DS_START");
     CHECK(static_cast<int>(duplication_status_v23::removed) == 3);
-    CHECK(to_string(static_cast<duplication_status>(3)) != to_string(static_cast<duplication_status_v23>(3)));
+    CHECK(to_string(static_cast<duplication_status>(3)) !=
+          to_string(static_cast<duplication_status_v23>(3)));
     CHECK(from_v23(duplication_status_v23::pause) == duplication_status::pause);
     CHECK(to_string(app_status::available) == "AS_AVAILABLE");
     CHECK(to_string(static_cast<app_status>(42)).empty());

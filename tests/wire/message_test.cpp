@@ -60,7 +60,9 @@ request_header data_header(std::int32_t pidx, std::uint32_t timeout, std::uint64
 }
 
 constexpr std::uint64_t hash_a = 0x8C2F8445B4CBFC3Cull;
-const std::string key_as = std::string("\x00\x01" "as", 4);
+const std::string key_as = std::string("\x00\x01"
+                                       "as",
+                                       4);
 
 idl::query_cfg_response tv2_object(bool master_shape) {
     idl::partition_configuration pc;
@@ -217,8 +219,8 @@ TEST_CASE("message: TV7/TV8/TV9 raw custom type payloads") {
     CHECK(a->to_string() == "127.0.0.1:34801");
     CHECK(a->port() == 34801);
     CHECK(a->is_ipv4());
-    auto hp = deserialize_struct<idl::host_port>(
-        hex("00 00 00 09 6c 6f 63 61 6c 68 6f 73 74 87 f1 01"));
+    auto hp =
+        deserialize_struct<idl::host_port>(hex("00 00 00 09 6c 6f 63 61 6c 68 6f 73 74 87 f1 01"));
     REQUIRE(hp.has_value());
     CHECK(hp->host() == "localhost");
     CHECK(hp->port() == 34801);
@@ -476,7 +478,7 @@ TEST_CASE("message: decode_reply rejects missing, mistyped and truncated results
 
 TEST_CASE("message: lenient server decoding ignores the args field id and type") {
     bytes frame = hex(v::tv1);
-    frame[thft_v0_header_size + 4 + 4 + 38 + 4] = 0x0B; // type byte
+    frame[thft_v0_header_size + 4 + 4 + 38 + 4] = 0x0B;     // type byte
     frame[thft_v0_header_size + 4 + 4 + 38 + 4 + 2] = 0x00; // field id 0 (the C++ client's)
     const auto back = decode_call_args<idl::query_cfg_request>(request_of(test::to_hex(frame)));
     REQUIRE(back.has_value());
@@ -506,27 +508,37 @@ idl::app_info sample_app() {
 template <class T>
 T sample();
 
-template <> idl::query_cfg_request sample() {
+template <>
+idl::query_cfg_request sample() {
     idl::query_cfg_request r;
     r.app_name = "t";
     r.partition_indices = {0, 3};
     return r;
 }
-template <> idl::query_cfg_response sample() { return tv2_object(true); }
-template <> idl::configuration_cluster_info_request sample() { return {}; }
-template <> idl::configuration_cluster_info_response sample() {
+template <>
+idl::query_cfg_response sample() {
+    return tv2_object(true);
+}
+template <>
+idl::configuration_cluster_info_request sample() {
+    return {};
+}
+template <>
+idl::configuration_cluster_info_response sample() {
     idl::configuration_cluster_info_response r;
     r.err = rdsn_errc::ERR_OK;
     r.keys = {"cluster_name", "zookeeper_hosts"};
     r.values = {"c1", "127.0.0.1:2181"};
     return r;
 }
-template <> idl::configuration_list_nodes_request sample() {
+template <>
+idl::configuration_list_nodes_request sample() {
     idl::configuration_list_nodes_request r;
     r.status = 1;
     return r;
 }
-template <> idl::configuration_list_nodes_response sample() {
+template <>
+idl::configuration_list_nodes_response sample() {
     idl::configuration_list_nodes_response r;
     r.err = rdsn_errc::ERR_OK;
     idl::node_info n;
@@ -535,34 +547,39 @@ template <> idl::configuration_list_nodes_response sample() {
     r.infos = {n, n};
     return r;
 }
-template <> idl::configuration_list_apps_request sample() {
+template <>
+idl::configuration_list_apps_request sample() {
     idl::configuration_list_apps_request r;
     r.status = 1;
     r.__set_app_name_pattern("te");
     r.__set_match_type(4);
     return r;
 }
-template <> idl::configuration_list_apps_response sample() {
+template <>
+idl::configuration_list_apps_response sample() {
     idl::configuration_list_apps_response r;
     r.err = rdsn_errc::ERR_OK;
     r.infos = {sample_app()};
     r.__set_hint_message("h");
     return r;
 }
-template <> idl::configuration_update_app_env_request sample() {
+template <>
+idl::configuration_update_app_env_request sample() {
     idl::configuration_update_app_env_request r;
     r.app_name = "t";
     r.op = 3;
     r.__set_clear_prefix("replica");
     return r;
 }
-template <> idl::configuration_update_app_env_response sample() {
+template <>
+idl::configuration_update_app_env_response sample() {
     idl::configuration_update_app_env_response r;
     r.err = rdsn_errc::ERR_INVALID_PARAMETERS;
     r.hint_message = "bad";
     return r;
 }
-template <> idl::duplication_add_request sample() {
+template <>
+idl::duplication_add_request sample() {
     idl::duplication_add_request r;
     r.app_name = "t";
     r.remote_cluster_name = "c2";
@@ -570,7 +587,8 @@ template <> idl::duplication_add_request sample() {
     r.__set_remote_replica_count(3);
     return r;
 }
-template <> idl::duplication_add_response sample() {
+template <>
+idl::duplication_add_response sample() {
     idl::duplication_add_response r;
     r.err = rdsn_errc::ERR_DUP_EXIST;
     r.appid = 2;
@@ -580,12 +598,14 @@ template <> idl::duplication_add_response sample() {
     r.__set_remote_replica_count(3);
     return r;
 }
-template <> idl::duplication_query_request sample() {
+template <>
+idl::duplication_query_request sample() {
     idl::duplication_query_request r;
     r.app_name = "t";
     return r;
 }
-template <> idl::duplication_query_response sample() {
+template <>
+idl::duplication_query_response sample() {
     idl::duplication_query_response r;
     r.err = rdsn_errc::ERR_OK;
     r.appid = 2;
@@ -600,26 +620,30 @@ template <> idl::duplication_query_response sample() {
     r.entry_list = {e};
     return r;
 }
-template <> idl::duplication_modify_request sample() {
+template <>
+idl::duplication_modify_request sample() {
     idl::duplication_modify_request r;
     r.app_name = "t";
     r.dupid = 9;
     r.__set_status(5);
     return r;
 }
-template <> idl::duplication_modify_response sample() {
+template <>
+idl::duplication_modify_response sample() {
     idl::duplication_modify_response r;
     r.err = rdsn_errc::ERR_OK;
     r.appid = 2;
     return r;
 }
-template <> idl::duplication_list_request sample() {
+template <>
+idl::duplication_list_request sample() {
     idl::duplication_list_request r;
     r.app_name_pattern = "t";
     r.match_type = 1;
     return r;
 }
-template <> idl::duplication_list_response sample() {
+template <>
+idl::duplication_list_response sample() {
     idl::duplication_list_response r;
     r.err = rdsn_errc::ERR_OK;
     idl::duplication_app_state s;
@@ -630,30 +654,35 @@ template <> idl::duplication_list_response sample() {
     r.app_states = {{"t", s}};
     return r;
 }
-template <> idl::command sample() {
+template <>
+idl::command sample() {
     idl::command c;
     c.cmd = "server-info";
     return c;
 }
-template <> idl::query_replica_decree_request sample() {
+template <>
+idl::query_replica_decree_request sample() {
     idl::query_replica_decree_request r;
     r.pid = idl::gpid(2, 7);
     r.node1 = idl::rpc_address::from_ipv4(127, 0, 0, 1, 34801);
     r.__set_hp_node1(idl::host_port("localhost", 34801));
     return r;
 }
-template <> idl::query_replica_decree_response sample() {
+template <>
+idl::query_replica_decree_response sample() {
     idl::query_replica_decree_response r;
     r.err = rdsn_errc::ERR_OBJECT_NOT_FOUND;
     r.last_decree = 1234;
     return r;
 }
-template <> idl::query_replica_info_request sample() {
+template <>
+idl::query_replica_info_request sample() {
     idl::query_replica_info_request r;
     r.node1 = idl::rpc_address::from_ipv4(127, 0, 0, 1, 34801);
     return r;
 }
-template <> idl::query_replica_info_response sample() {
+template <>
+idl::query_replica_info_response sample() {
     idl::query_replica_info_response r;
     r.err = rdsn_errc::ERR_OK;
     idl::replica_info ri;
@@ -669,7 +698,8 @@ template <> idl::query_replica_info_response sample() {
     r.replicas = {ri};
     return r;
 }
-template <> idl::thrift_request_meta_v1 sample() {
+template <>
+idl::thrift_request_meta_v1 sample() {
     idl::thrift_request_meta_v1 m;
     m.__set_app_id(2);
     m.__set_partition_index(3);
@@ -677,7 +707,8 @@ template <> idl::thrift_request_meta_v1 sample() {
     m.__set_is_backup_request(true);
     return m;
 }
-template <> idl::update_request sample() {
+template <>
+idl::update_request sample() {
     idl::update_request r;
     r.key = key_as;
     r.value = std::string("\x00\xff", 2);
@@ -685,14 +716,16 @@ template <> idl::update_request sample() {
     r.__set_check_value(idl::blob("c"));
     return r;
 }
-template <> idl::update_response sample() {
+template <>
+idl::update_response sample() {
     idl::update_response r;
     r.error = 4;
     r.decree = 77;
     r.server = "h:1";
     return r;
 }
-template <> idl::multi_put_request sample() {
+template <>
+idl::multi_put_request sample() {
     idl::multi_put_request r;
     r.hash_key = "a";
     idl::key_value kv;
@@ -701,30 +734,35 @@ template <> idl::multi_put_request sample() {
     r.kvs = {kv};
     return r;
 }
-template <> idl::multi_remove_request sample() {
+template <>
+idl::multi_remove_request sample() {
     idl::multi_remove_request r;
     r.hash_key = "a";
     r.sort_keys = {idl::blob("s1"), idl::blob("")};
     r.max_count = 2;
     return r;
 }
-template <> idl::multi_remove_response sample() {
+template <>
+idl::multi_remove_response sample() {
     idl::multi_remove_response r;
     r.count = 2;
     r.decree = 3;
     return r;
 }
-template <> idl::read_response sample() {
+template <>
+idl::read_response sample() {
     idl::read_response r;
     r.value = "v";
     return r;
 }
-template <> idl::ttl_response sample() {
+template <>
+idl::ttl_response sample() {
     idl::ttl_response r;
     r.ttl_seconds = -1;
     return r;
 }
-template <> idl::multi_get_request sample() {
+template <>
+idl::multi_get_request sample() {
     idl::multi_get_request r;
     r.hash_key = "a";
     r.max_kv_count = 100;
@@ -732,13 +770,15 @@ template <> idl::multi_get_request sample() {
     r.reverse = true;
     return r;
 }
-template <> idl::multi_get_response sample() {
+template <>
+idl::multi_get_response sample() {
     idl::multi_get_response r;
     r.error = 7;
     r.kvs = {sample<idl::multi_put_request>().kvs[0]};
     return r;
 }
-template <> idl::get_scanner_request sample() {
+template <>
+idl::get_scanner_request sample() {
     idl::get_scanner_request r;
     r.batch_size = 10;
     r.__set_only_return_count(true);
@@ -746,18 +786,21 @@ template <> idl::get_scanner_request sample() {
     r.__set_full_scan(true);
     return r;
 }
-template <> idl::scan_request sample() {
+template <>
+idl::scan_request sample() {
     idl::scan_request r;
     r.context_id = 42;
     return r;
 }
-template <> idl::scan_response sample() {
+template <>
+idl::scan_response sample() {
     idl::scan_response r;
     r.context_id = 42;
     r.__set_kv_count(12);
     return r;
 }
-template <> idl::duplicate_request sample() {
+template <>
+idl::duplicate_request sample() {
     idl::duplicate_request r;
     idl::duplicate_entry e;
     e.__set_timestamp(1700000000000000);
@@ -768,7 +811,8 @@ template <> idl::duplicate_request sample() {
     r.entries = {e};
     return r;
 }
-template <> idl::duplicate_response sample() {
+template <>
+idl::duplicate_response sample() {
     idl::duplicate_response r;
     r.__set_error(0);
     r.__set_error_hint("ok");
@@ -780,10 +824,9 @@ template <> idl::duplicate_response sample() {
 TEST_CASE_TEMPLATE("message: every type round-trips through a reply frame", T,
                    idl::query_cfg_request, idl::query_cfg_response,
                    idl::configuration_cluster_info_request,
-                   idl::configuration_cluster_info_response,
-                   idl::configuration_list_nodes_request, idl::configuration_list_nodes_response,
-                   idl::configuration_list_apps_request, idl::configuration_list_apps_response,
-                   idl::configuration_update_app_env_request,
+                   idl::configuration_cluster_info_response, idl::configuration_list_nodes_request,
+                   idl::configuration_list_nodes_response, idl::configuration_list_apps_request,
+                   idl::configuration_list_apps_response, idl::configuration_update_app_env_request,
                    idl::configuration_update_app_env_response, idl::duplication_add_request,
                    idl::duplication_add_response, idl::duplication_query_request,
                    idl::duplication_query_response, idl::duplication_modify_request,

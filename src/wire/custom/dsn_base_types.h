@@ -23,9 +23,12 @@ namespace tablemigrator::idl {
 class rdsn_error {
 public:
     rdsn_error() = default;
-    explicit rdsn_error(std::string name) : name_(std::move(name)) {}
-    rdsn_error(rdsn_errc e) : name_(rdsn_error_name(make_error_code(e))) {}
-    explicit rdsn_error(const error_code& ec) : name_(rdsn_error_name(ec)) {}
+    explicit rdsn_error(std::string name)
+        : name_(std::move(name)) {}
+    rdsn_error(rdsn_errc e)
+        : name_(rdsn_error_name(make_error_code(e))) {}
+    explicit rdsn_error(const error_code& ec)
+        : name_(rdsn_error_name(ec)) {}
 
     const std::string& name() const noexcept { return name_; }
     bool is_ok() const noexcept { return name_ == "ERR_OK"; }
@@ -50,7 +53,8 @@ class gpid {
 public:
     gpid() = default;
     gpid(std::int32_t app_id, std::int32_t partition_index) noexcept
-        : app_id_(app_id), partition_index_(partition_index) {}
+        : app_id_(app_id)
+        , partition_index_(partition_index) {}
 
     std::int32_t app_id() const noexcept { return app_id_; }
     std::int32_t partition_index() const noexcept { return partition_index_; }
@@ -181,7 +185,9 @@ class host_port {
 public:
     host_port() = default;
     host_port(std::string host, std::uint16_t port, host_type type = host_type::ipv4)
-        : host_(std::move(host)), port_(port), type_(type) {}
+        : host_(std::move(host))
+        , port_(port)
+        , type_(type) {}
 
     const std::string& host() const noexcept { return host_; }
     std::uint16_t port() const noexcept { return port_; }
@@ -227,9 +233,12 @@ private:
 class blob {
 public:
     blob() = default;
-    blob(std::string data) : data_(std::move(data)) {}
-    blob(std::string_view data) : data_(data) {}
-    blob(const char* data) : data_(data) {}
+    blob(std::string data)
+        : data_(std::move(data)) {}
+    blob(std::string_view data)
+        : data_(data) {}
+    blob(const char* data)
+        : data_(data) {}
     blob(std::span<const std::uint8_t> data)
         : data_(reinterpret_cast<const char*>(data.data()), data.size()) {}
 
@@ -268,7 +277,8 @@ private:
 class task_code {
 public:
     task_code() = default;
-    explicit task_code(std::string name) : name_(std::move(name)) {}
+    explicit task_code(std::string name)
+        : name_(std::move(name)) {}
     const std::string& name() const noexcept { return name_; }
 
     uint32_t read(::apache::thrift::protocol::TProtocol* iprot) { return iprot->readString(name_); }
