@@ -180,11 +180,11 @@ result<perf_counters_reply> parse_perf_counters(std::string_view text) {
 
 // ---- server-info ----------------------------------------------------------------------------
 
-result<server_info> parse_server_info(std::string_view text) {
+result<server_info_reply> parse_server_info(std::string_view text) {
     if (is_unknown_command_reply(text))
         return make_error_code(client_errc::unsupported_version);
     text = trim(text);
-    server_info out;
+    server_info_reply out;
     if (!text.empty() && text.front() == '{') {
         json::value storage;
         auto obj = parse_json_object(text, storage);

@@ -39,7 +39,7 @@ server_generation generation_from_version(std::string_view version) {
     return server_generation::unknown;
 }
 
-server_generation generation_from_server_info(const server_info& info) {
+server_generation generation_from_server_info(const server_info_reply& info) {
     const auto by_version = generation_from_version(info.version);
     if (by_version != server_generation::unknown)
         return by_version;

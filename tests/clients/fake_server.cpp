@@ -112,10 +112,14 @@ asio::awaitable<void> serve(std::shared_ptr<fake_server::state> s, std::shared_p
     auto [ec, n] = co_await asio::async_read(*sock, asio::buffer(first), use_tuple);
     if (ec)
         co_return;
-    if (wire::sniff_protocol(first) == wire::connection_protocol::http)
-        co_await serve_http(s, sock, first);
-    else
-        co_await serve_thft(s, sock, first);
+    // Awaitables are named first: g++ 12 mishandles class-type temporaries in co_await.
+    if (wire::sniff_protocol(first) == wire::connection_protocol::http) {
+        auto op = serve_http(s, sock, first);
+        co_await std::move(op);
+    } else {
+        auto op = serve_thft(s, sock, first);
+        co_await std::move(op);
+    }
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<fake_server::state> s) {

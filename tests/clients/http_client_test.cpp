@@ -37,7 +37,8 @@ tmtest::fake_http_reply route(const std::string& target) {
 }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex, d);
     co_await t.async_wait(asio::use_awaitable);
 }
 
@@ -47,12 +48,14 @@ TEST_CASE("http_client: a 200 body is returned and the connection is reused") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, route);
         http_client client(io.get_executor(), "127.0.0.1", server.port());
-        auto a = co_await client.get("/ok", 5s);
+        auto a_op = client.get("/ok", 5s);
+        auto a = co_await std::move(a_op);
         REQUIRE(a.has_value());
         CHECK(a->status == 200);
         CHECK(a->body == "hello");
         CHECK(check_status(*a).has_value());
-        auto b = co_await client.get("/ok", 5s);
+        auto b_op = client.get("/ok", 5s);
+        auto b = co_await std::move(b_op);
         REQUIRE(b.has_value());
         CHECK(b->body == "hello");
         CHECK(server.connections_accepted() == 1);
@@ -64,12 +67,14 @@ TEST_CASE("http_client: 404 maps to http_not_found with the body kept, 500 to ht
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, route);
         http_client client(io.get_executor(), "127.0.0.1", server.port());
-        auto nf = co_await client.get("/missing", 5s);
+        auto nf_op = client.get("/missing", 5s);
+        auto nf = co_await std::move(nf_op);
         REQUIRE(nf.has_value());
         CHECK(nf->status == 404);
         CHECK(nf->body == "app_id=3 not found");
         CHECK(check_status(*nf).error() == client_errc::http_not_found);
-        auto err = co_await client.get("/boom", 5s);
+        auto err_op = client.get("/boom", 5s);
+        auto err = co_await std::move(err_op);
         REQUIRE(err.has_value());
         CHECK(check_status(*err).error() == client_errc::http_error);
         CHECK(server.connections_accepted() == 1);
@@ -80,10 +85,13 @@ TEST_CASE("http_client: an idle connection closed by the server is replaced tran
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, route);
         http_client client(io.get_executor(), "127.0.0.1", server.port());
-        REQUIRE((co_await client.get("/ok", 5s)).has_value());
+        auto again1_op = client.get("/ok", 5s);
+        auto again1 = co_await std::move(again1_op);
+        REQUIRE(again1.has_value());
         server.drop_connections();
         co_await sleep_for(20ms); // let the close reach the client's socket
-        auto again = co_await client.get("/ok", 5s);
+        auto again_op = client.get("/ok", 5s);
+        auto again = co_await std::move(again_op);
         REQUIRE(again.has_value());
         CHECK(again->body == "hello");
         CHECK(server.connections_accepted() == 2);
@@ -94,11 +102,14 @@ TEST_CASE("http_client: Connection: close replies are not reused") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, route);
         http_client client(io.get_executor(), "127.0.0.1", server.port());
-        auto a = co_await client.get("/once", 5s);
+        auto a_op = client.get("/once", 5s);
+        auto a = co_await std::move(a_op);
         REQUIRE(a.has_value());
         CHECK(a->body == "bye");
         CHECK(client.idle_connections() == 0);
-        REQUIRE((co_await client.get("/ok", 5s)).has_value());
+        auto again2_op = client.get("/ok", 5s);
+        auto again2 = co_await std::move(again2_op);
+        REQUIRE(again2.has_value());
         CHECK(server.connections_accepted() == 2);
     });
 }
@@ -107,12 +118,14 @@ TEST_CASE("http_client: a server that never answers hits the per-request deadlin
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, route);
         http_client client(io.get_executor(), "127.0.0.1", server.port());
-        auto r = co_await client.get("/hang", 200ms);
+        auto r_op = client.get("/hang", 200ms);
+        auto r = co_await std::move(r_op);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error() == client_errc::timeout);
         CHECK(is_retryable(r.error()));
         // The timed-out connection is gone; the next request works on a fresh one.
-        auto ok = co_await client.get("/ok", 5s);
+        auto ok_op = client.get("/ok", 5s);
+        auto ok = co_await std::move(ok_op);
         REQUIRE(ok.has_value());
         CHECK(server.connections_accepted() == 2);
     });
@@ -122,7 +135,8 @@ TEST_CASE("http_client: a peer that closes without answering is connection_close
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, route);
         http_client client(io.get_executor(), "127.0.0.1", server.port());
-        auto r = co_await client.get("/close", 5s);
+        auto r_op = client.get("/close", 5s);
+        auto r = co_await std::move(r_op);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error() == client_errc::connection_closed);
     });
@@ -136,7 +150,8 @@ TEST_CASE("http_client: connection refused is a retryable transport error, not a
             port = a.local_endpoint().port();
         }
         http_client client(io.get_executor(), "127.0.0.1", port);
-        auto r = co_await client.get("/ok", 5s);
+        auto r_op = client.get("/ok", 5s);
+        auto r = co_await std::move(r_op);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error() != client_errc::http_error);
         CHECK(r.error() != client_errc::http_not_found);
@@ -164,7 +179,8 @@ TEST_CASE("http_client: cancelling an in-flight request completes it with cancel
             co_await sleep_for(5ms);
         REQUIRE_FALSE(got->has_value());
         CHECK(got->error() == client_errc::cancelled);
-        auto ok = co_await client.get("/ok", 5s);
+        auto ok_op = client.get("/ok", 5s);
+        auto ok = co_await std::move(ok_op);
         CHECK(ok.has_value());
     });
 }

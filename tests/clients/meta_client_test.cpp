@@ -108,7 +108,8 @@ meta_client_options fast_options() {
 }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex, d);
     co_await t.async_wait(asio::use_awaitable);
 }
 
@@ -119,7 +120,8 @@ TEST_CASE("meta_client: query_config maps partitions, addresses and the app id")
         tmtest::fake_server m(io, leader);
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {m.endpoint()}, fast_options());
-        auto r = co_await client.query_config("usertable");
+        auto r_op = client.query_config("usertable");
+        auto r = co_await std::move(r_op);
         REQUIRE(r.has_value());
         CHECK(r->app_id == 3);
         CHECK(r->partition_count == 2);
@@ -142,7 +144,8 @@ TEST_CASE("meta_client: an app-level error is returned at once, not retried") {
         tmtest::fake_server b(io, leader);
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
-        auto r = co_await client.query_config("no_such_table");
+        auto r_op = client.query_config("no_such_table");
+        auto r = co_await std::move(r_op);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error() == rdsn_errc::ERR_OBJECT_NOT_FOUND);
         CHECK(a.requests() == 1);
@@ -162,7 +165,9 @@ TEST_CASE("meta_client: ERR_FORWARD_TO_OTHERS without a hint tries the next meta
         CHECK(info->at("zookeeper_hosts") == "127.0.0.1:2181");
         CHECK(client.leader() == b.endpoint());
         // The next call goes straight to the remembered leader.
-        REQUIRE((co_await client.cluster_info()).has_value());
+        auto again1_op = client.cluster_info();
+        auto again1 = co_await std::move(again1_op);
+        REQUIRE(again1.has_value());
         CHECK(a.requests() == 1);
         CHECK(b.requests() == 2);
     });
@@ -175,7 +180,8 @@ TEST_CASE("meta_client: the query-config forward hint is dialled even when not c
         tmtest::fake_server b(io, follower);
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
-        auto r = co_await client.query_config("usertable");
+        auto r_op = client.query_config("usertable");
+        auto r = co_await std::move(r_op);
         REQUIRE(r.has_value());
         CHECK(r->app_id == 3);
         CHECK(client.leader() == c.endpoint());
@@ -191,13 +197,19 @@ TEST_CASE("meta_client: a leader that moves between calls is found again") {
         tmtest::fake_server b(io, [&](const wire::request_frame& f) { return a_leads ? follower(f) : leader(f); });
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
-        REQUIRE((co_await client.cluster_info()).has_value());
+        auto again2_op = client.cluster_info();
+        auto again2 = co_await std::move(again2_op);
+        REQUIRE(again2.has_value());
         CHECK(client.leader() == a.endpoint());
         a_leads = false;
-        REQUIRE((co_await client.cluster_info()).has_value());
+        auto again3_op = client.cluster_info();
+        auto again3 = co_await std::move(again3_op);
+        REQUIRE(again3.has_value());
         CHECK(client.leader() == b.endpoint());
         a_leads = true;
-        REQUIRE((co_await client.cluster_info()).has_value());
+        auto again4_op = client.cluster_info();
+        auto again4 = co_await std::move(again4_op);
+        REQUIRE(again4.has_value());
         CHECK(client.leader() == a.endpoint());
         CHECK(a.requests() == 3);
         CHECK(b.requests() == 2);
@@ -210,7 +222,8 @@ TEST_CASE("meta_client: a first meta that is down is skipped") {
         tmtest::fake_server b(io, leader);
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {dead, b.endpoint()}, fast_options());
-        auto r = co_await client.query_config("usertable");
+        auto r_op = client.query_config("usertable");
+        auto r = co_await std::move(r_op);
         REQUIRE(r.has_value());
         CHECK(client.leader() == b.endpoint());
     });

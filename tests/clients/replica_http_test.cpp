@@ -44,7 +44,8 @@ tmtest::fake_http_reply replica_routes(const std::string& target) {
 TEST_CASE("replica_client: data_version parses the per-partition versions") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, replica_routes);
-        replica_client client(io.get_executor(), "127.0.0.1", server.port());
+        rpc::session_pool pool(io.get_executor());
+        replica_client client(io.get_executor(), pool, {"127.0.0.1", server.port()});
         auto r = co_await client.data_version(3);
         REQUIRE(r.has_value());
         CHECK(r->size() == 2);
@@ -55,7 +56,8 @@ TEST_CASE("replica_client: data_version parses the per-partition versions") {
 TEST_CASE("replica_client: 404 is http_not_found with the body readable, 500 is http_error") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, replica_routes);
-        replica_client client(io.get_executor(), "127.0.0.1", server.port());
+        rpc::session_pool pool(io.get_executor());
+        replica_client client(io.get_executor(), pool, {"127.0.0.1", server.port()});
         auto nf = co_await client.data_version(4);
         REQUIRE_FALSE(nf.has_value());
         CHECK(nf.error() == client_errc::http_not_found);
@@ -72,7 +74,8 @@ TEST_CASE("replica_client: 404 is http_not_found with the body readable, 500 is 
 TEST_CASE("replica_client: a malformed JSON body is bad_json") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, replica_routes);
-        replica_client client(io.get_executor(), "127.0.0.1", server.port());
+        rpc::session_pool pool(io.get_executor());
+        replica_client client(io.get_executor(), pool, {"127.0.0.1", server.port()});
         auto r = co_await client.data_version(6);
         REQUIRE_FALSE(r.has_value());
         CHECK(r.error() == client_errc::bad_json);
@@ -82,7 +85,8 @@ TEST_CASE("replica_client: a malformed JSON body is bad_json") {
 TEST_CASE("replica_client: duplication, version, metrics and config over one connection") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, replica_routes);
-        replica_client client(io.get_executor(), "127.0.0.1", server.port());
+        rpc::session_pool pool(io.get_executor());
+        replica_client client(io.get_executor(), pool, {"127.0.0.1", server.port()});
         auto dup = co_await client.duplication(3);
         REQUIRE(dup.has_value());
         CHECK(dup->at(1700000000).at(partition_id{3, 0}).not_confirmed_mutations_num == 1);
@@ -93,7 +97,8 @@ TEST_CASE("replica_client: duplication, version, metrics and config over one con
         REQUIRE(m.has_value());
         REQUIRE(m->entities.size() == 1);
         CHECK(m->entities[0].metrics.at("dup_pending_mutations") == 7);
-        auto cfg = co_await client.config("empty_write_disabled");
+        auto cfg_op = client.config("empty_write_disabled");
+        auto cfg = co_await std::move(cfg_op);
         REQUIRE(cfg.has_value());
         CHECK(cfg->value == "true");
         CHECK(server.connections_accepted() == 1);
@@ -103,10 +108,13 @@ TEST_CASE("replica_client: duplication, version, metrics and config over one con
 TEST_CASE("replica_client: updateConfig success and a not-mutable flag") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_http_server server(io, replica_routes);
-        replica_client client(io.get_executor(), "127.0.0.1", server.port());
-        auto ok = co_await client.update_config("empty_write_disabled", "true");
+        rpc::session_pool pool(io.get_executor());
+        replica_client client(io.get_executor(), pool, {"127.0.0.1", server.port()});
+        auto ok_op = client.update_config("empty_write_disabled", "true");
+        auto ok = co_await std::move(ok_op);
         CHECK(ok.has_value());
-        auto refused = co_await client.update_config("group_check_interval_ms", "1");
+        auto refused_op = client.update_config("group_check_interval_ms", "1");
+        auto refused = co_await std::move(refused_op);
         REQUIRE_FALSE(refused.has_value());
         CHECK(refused.error() == rdsn_errc::ERR_INVALID_PARAMETERS);
     });

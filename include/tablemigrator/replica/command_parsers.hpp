@@ -49,7 +49,7 @@ inline constexpr std::string_view shipped_ops_counter = "dup_shipped_ops";
 inline constexpr std::string_view failed_shipping_ops_counter = "dup_failed_shipping_ops";
 
 // ---- server-info ------------------------------------------------------------------------------
-struct server_info {
+struct server_info_reply {
     std::string version;    // "2.4.0", "2.6.0-SNAPSHOT", ...
     std::string git_sha;
     std::string build_type; // "Release", ...
@@ -58,7 +58,7 @@ struct server_info {
 };
 // Accepts "Pegasus Server <ver> (<sha>) <build type>, Started at <time>" and the JSON form
 // {"version","build_type","git_SHA","start_time"}; anything else is client_errc::bad_json.
-result<server_info> parse_server_info(std::string_view text);
+result<server_info_reply> parse_server_info(std::string_view text);
 
 // ---- per-replica command framing (progress doc §1.2) ------------------------------------------
 enum class replica_role { primary, secondary, none };

@@ -20,7 +20,7 @@ server_generation generation_from_version(std::string_view version);
 
 // server-info: the JSON form exists only on master builds, so it never maps below master unless
 // the version number says so (a master build between tags may still report 2.5.x).
-server_generation generation_from_server_info(const server_info& info);
+server_generation generation_from_server_info(const server_info_reply& info);
 
 // Reply shapes seen on the wire, used when no version string is available.
 struct generation_evidence {
