@@ -172,6 +172,14 @@ table_state& cluster_state::create_table(const table_config& c) {
         for (int r = 1; r < replicas; ++r)
             ps.secondaries.push_back((ps.primary + r) % n);
         ps.last_prepare_at = model_.now();
+        auto& pn = nodes[static_cast<std::size_t>(ps.primary)];
+        pn.primaries.emplace_back(t.app_id, p);
+        pn.hosted_apps.insert(t.app_id);
+        ++pn.replica_count;
+        for (auto s : ps.secondaries) {
+            nodes[static_cast<std::size_t>(s)].hosted_apps.insert(t.app_id);
+            ++nodes[static_cast<std::size_t>(s)].replica_count;
+        }
         t.partitions.push_back(std::move(ps));
     }
     auto id = t.app_id;
@@ -249,10 +257,10 @@ void cluster_state::on_config_sync(int node, std::uint64_t gen_id) {
     ++n.config_syncs;
     std::map<std::int32_t, applied_envs> snap;
     for (const auto& [id, t] : tables) {
-        bool hosted = false;
-        for (std::int32_t p = 0; p < t.partition_count && !hosted; ++p)
-            hosted = node_hosts(t, p, node);
-        if (!hosted)
+        // Unchanged envs need no copy (keeps a tick cheap with thousands of tables).
+        if (auto it = n.applied.find(id); it != n.applied.end() && it->second.version == t.envs_version)
+            continue;
+        if (!n.hosted_apps.count(id))
             continue;
         applied_envs a;
         a.version = t.envs_version;
@@ -420,8 +428,10 @@ void cluster_state::maybe_create_target(duplication_state& d) {
         return; // a remote cluster outside this process: stays in DS_PREPARE (documented)
     if (target->find_table(d.remote_app_name)) {
         // UNVERIFIED on real servers (create uses success_if_exist=false): we keep retrying.
-        spdlog::warn("sim {}: duplication {} target table {}.{} already exists; staying in DS_PREPARE",
-                     cfg_.name, d.dupid, d.remote_cluster, d.remote_app_name);
+        if (!d.warned_target_exists)
+            spdlog::warn("sim {}: duplication {} target table {}.{} already exists; staying in DS_PREPARE",
+                         cfg_.name, d.dupid, d.remote_cluster, d.remote_app_name);
+        d.warned_target_exists = true;
         return;
     }
     table_config tc;
@@ -577,12 +587,8 @@ void cluster_state::on_perf_snapshot(int node, std::uint64_t gen_id) {
     if (gen() == generation::master)
         return; // the perf-counter framework is gone on master (metrics instead)
     double secs = std::chrono::duration<double>(cfg_.timing.perf_counter_interval).count();
-    std::int64_t replicas = 0;
-    for (const auto& [id, t] : tables)
-        for (std::int32_t p = 0; p < t.partition_count; ++p)
-            replicas += node_hosts(t, p, node) ? 1 : 0;
     n.snapshot.push_back({"replica*eon.replica_stub*replica(Count)", "NUMBER",
-                          static_cast<double>(replicas)});
+                          static_cast<double>(n.replica_count)});
     n.snapshot.push_back({"replica*eon.replica_stub*dup.pending_mutations_count", "VOLATILE_NUMBER",
                           static_cast<double>(n.pending_mutations)});
     std::map<std::pair<std::int32_t, std::int32_t>, std::pair<std::int64_t, std::int64_t>> totals;
@@ -622,10 +628,11 @@ void cluster_state::on_group_check(int node, std::uint64_t gen_id) {
         return;
     // One timer per node visits its primaries: a partition idle for a whole interval gets an
     // empty write, so at idle it gets one every 1-2 intervals, as on a real server.
-    for (auto& [id, t] : tables)
-        for (auto& p : t.partitions)
-            if (p.primary == node && model_.now() - p.last_prepare_at >= interval)
-                add_empty_write(t, p.index);
+    for (auto [app_id, pidx] : n.primaries) {
+        auto& t = tables.at(app_id);
+        if (model_.now() - t.partitions[static_cast<std::size_t>(pidx)].last_prepare_at >= interval)
+            add_empty_write(t, pidx);
+    }
 }
 
 void cluster_state::stop_node(int node) {
@@ -647,8 +654,7 @@ void cluster_state::restart_node(int node) {
         if (nn.generation_id != gen_id || !metas[static_cast<std::size_t>(leader)].alive)
             return;
         // A one-off sync: do not reschedule (the periodic chain is already running).
-        auto saved = nn.config_sync_interval;
-        (void)saved;
+        ++nn.config_syncs;
         std::map<std::int32_t, applied_envs> snap;
         for (const auto& [id, t] : tables) {
             applied_envs a;

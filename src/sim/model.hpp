@@ -139,6 +139,10 @@ struct replica_node {
     std::uint64_t generation_id = 0; // bumps on restart so stale timers stop
     std::int64_t config_syncs = 0;
     std::map<std::int64_t, scan_context> scanners;
+    // Placement indexes (placement is static), so per-node timers never scan every partition.
+    std::vector<std::pair<std::int32_t, std::int32_t>> primaries; // (app_id, pidx)
+    std::set<std::int32_t> hosted_apps;
+    std::int64_t replica_count = 0;
     std::int64_t next_context_id = (std::int64_t{0x5eed} << 32);
 };
 
@@ -178,6 +182,7 @@ struct duplication_state {
     std::vector<dup_partition> partitions;
     bool target_created = false;
     bool checkpoint_applied = false;
+    bool warned_target_exists = false;
 };
 
 // Ground truth (admin endpoint): when env changes took effect and drain completed.
