@@ -84,6 +84,12 @@ void add_migrate(CLI::App& app, raw_options& o) {
         ->default_str("1000");
     app.add_option("--timeout", o.timeout_seconds, "overall deadline in seconds (0 = none)")
         ->capture_default_str();
+    app.add_option("--meta-rps", o.meta_rps,
+                   "budget of polling requests per second to the source meta, shared by all tables")
+        ->capture_default_str();
+    app.add_option("--state-file", o.state_file,
+                   "where --fast-cutover records the original config-sync periods (a rerun restores them)")
+        ->capture_default_str();
     app.add_flag("--create-missing", o.create_missing,
                  "create a missing MetaProxy entry instead of failing");
 }
@@ -273,6 +279,11 @@ std::variant<run_config, std::string> validate(const raw_options& raw) {
     c.json = raw.json;
     if (!raw.log_file.empty())
         c.log_file = raw.log_file;
+    if (!(raw.meta_rps > 0))
+        return std::string("--meta-rps must be > 0 requests per second");
+    c.meta_rps = raw.meta_rps;
+    if (!raw.state_file.empty())
+        c.state_file = raw.state_file;
     c.create_missing = raw.create_missing;
     c.remove_duplication = raw.remove_duplication;
     return c;

@@ -162,7 +162,12 @@ decision on_wait_backlog(table_state s, const event& ev, time_point now, const s
             return enter(std::move(s), phase::wait_log, now, act_query_duplication{status_poll(cfg)});
         }
         s.last_backlog = b->backlog;
-        if (b->complete && b->backlog >= 0 && b->backlog <= cfg.threshold) {
+        const bool ready = b->complete && b->backlog >= 0 && b->backlog <= cfg.threshold;
+        if (ready && cfg.freeze_not_before && now < *cfg.freeze_not_before) {
+            const auto wait = std::chrono::duration_cast<duration>(*cfg.freeze_not_before - now);
+            return {std::move(s), act_query_backlog{std::min(wait, std::max(cfg.poll_min, cfg.poll_max))}};
+        }
+        if (ready) {
             s.backlog_at_freeze = b->backlog;
             s.deny_requested = now;
             s.deny_may_be_set = true;

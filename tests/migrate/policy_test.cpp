@@ -350,3 +350,16 @@ TEST_CASE("backlog_poll_delay: slow far from the threshold, fast near it, always
     CHECK(backlog_poll_delay(2000, std::nullopt, cfg) == 5s);
     CHECK(backlog_poll_delay(2000, 0.0, cfg) == 5s);
 }
+
+TEST_CASE("policy: with fast cutover the freeze waits until the lowered period is in force") {
+    harness h;
+    h.cfg.freeze_not_before = h.now + 25s;
+    h.cfg.poll_max = 10s;
+    h.to_wait_backlog();
+    auto a = h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true});
+    REQUIRE(is<act_query_backlog>(a));
+    CHECK(std::get<act_query_backlog>(a).after == 10s);
+    CHECK_FALSE(h.state.deny_may_be_set);
+    h.advance(25s);
+    CHECK(is<act_set_deny>(h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true})));
+}

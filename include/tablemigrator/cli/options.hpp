@@ -34,6 +34,8 @@ struct raw_options {
     std::string log_file;
     bool create_missing = false;
     bool remove_duplication = false;         // abort only
+    double meta_rps = 50;                    // polling budget per source meta
+    std::string state_file = "table-migrator.state.json";
 };
 
 struct host_port {
@@ -64,6 +66,8 @@ struct run_config {
     std::optional<std::string> log_file;
     bool create_missing = false;
     bool remove_duplication = false;
+    double meta_rps = 50;
+    std::optional<std::string> state_file;
 };
 
 // Exit codes (docs/cli.md).

@@ -47,6 +47,9 @@ struct settings {
     duration poll_max{10000};
     int drain_stable_polls = 2;                      // consecutive fully-drained observations
     bool switch_clients = false;                     // -r given
+    // Fast cutover: the lowered config-sync period is in force on every node only one *old*
+    // period after it was set (the tick already scheduled fires at the old time).
+    std::optional<time_point> freeze_not_before;
 };
 
 // ---- events: what the coroutine observed ----------------------------------------------------

@@ -1,0 +1,88 @@
+// Shared per-run context of the engine (private to src/migrate): clients of both clusters, the
+// meta request budget, the fast-cutover lease, and the table_ops implementation over them.
+#pragma once
+
+#include <tablemigrator/meta/meta_client.hpp>
+#include <tablemigrator/migrate/engine.hpp>
+#include <tablemigrator/replica/replica_client.hpp>
+#include <tablemigrator/replica/server_generation.hpp>
+#include <tablemigrator/rpc/session_pool.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+
+namespace tablemigrator::migrate {
+
+inline constexpr const char* deny_env_key = "replica.deny_client_request";
+inline constexpr const char* deny_write_value = "timeout*write";
+inline constexpr const char* reconfig_all_value = "reconfig*all";
+
+// Token bucket shared by every table's polling: bounds the requests per second that one run sends
+// to the source meta however many tables it migrates.
+class meta_budget {
+public:
+    explicit meta_budget(double rps) : interval_(rps > 0 ? std::chrono::duration_cast<duration>(
+                                                               std::chrono::duration<double>(1.0 / rps))
+                                                         : duration(0)) {}
+    // Completes when the caller may send one request (honours cancellation: returns early).
+    boost::asio::awaitable<void> acquire();
+
+private:
+    duration interval_;
+    time_point next_free_{};
+};
+
+// Lowered config_sync_interval_ms on source replica nodes, reference-counted per node, with the
+// original values kept in a state file so a rerun after a crash restores them too.
+class sync_lease {
+public:
+    sync_lease(std::optional<std::string> state_file) : state_file_(std::move(state_file)) {}
+    struct node_state {
+        std::int64_t original_ms = 0;
+        int refs = 0;
+        time_point lowered_at{};
+    };
+    std::map<std::string, node_state> nodes;   // "host:port"
+    std::map<std::string, std::int64_t> load_state() const;
+    void save_state() const;
+
+private:
+    std::optional<std::string> state_file_;
+};
+
+struct run_context {
+    boost::asio::any_io_executor ex;
+    run_options opt;
+    run_observer* observer = nullptr;
+    rpc::session_pool pool;
+    std::unique_ptr<meta::meta_client> source_meta;
+    std::unique_ptr<meta::meta_client> target_meta;
+    std::map<rpc::endpoint, std::shared_ptr<replica::replica_client>> replicas;
+    replica::server_generation generation = replica::server_generation::unknown;
+    std::string source_cluster;
+    std::string target_cluster;
+    std::string zk_connect;
+    duration config_sync_period{30000};
+    meta_budget budget;
+    sync_lease lease;
+    std::vector<rpc::endpoint> alive_nodes;
+
+    run_context(boost::asio::any_io_executor e, run_options o, run_observer* obs);
+    replica::replica_client& replica(const rpc::endpoint& ep);
+};
+
+boost::asio::awaitable<preflight_report> run_preflight(run_context& ctx);
+
+std::shared_ptr<table_ops> make_table_ops(run_context& ctx, const table_plan& plan);
+
+// Fast cutover: lower the period on every alive source node (first lease) and return when the
+// freeze may start (one old period later); restore when the last user releases.
+boost::asio::awaitable<std::optional<time_point>> acquire_fast_cutover(run_context& ctx);
+boost::asio::awaitable<void> release_fast_cutover(run_context& ctx);
+// A rerun after a crash: put back originals recorded in the state file.
+boost::asio::awaitable<void> restore_recorded_periods(run_context& ctx);
+
+} // namespace tablemigrator::migrate

@@ -1,0 +1,334 @@
+// table_ops over the typed clients: the best progress signal each server generation offers
+// (pegasus-progress-and-cutover.md): master reads partition_states for the backlog and
+// replica.query-progress for the drain; 2.4/2.5 read /replica/duplication on the primaries and the
+// absolute decrees from RPC_QUERY_REPLICA_INFO around it.
+#include "cluster.hpp"
+
+#include <tablemigrator/core/error.hpp>
+#include <tablemigrator/metaproxy/switch.hpp>
+#include <tablemigrator/zk/client.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace asio = boost::asio;
+
+namespace tablemigrator::migrate {
+namespace {
+
+dup_status to_policy(meta::duplication_status s) {
+    switch (s) {
+    case meta::duplication_status::init: return dup_status::init;
+    case meta::duplication_status::prepare: return dup_status::prepare;
+    case meta::duplication_status::app: return dup_status::app;
+    case meta::duplication_status::log: return dup_status::log;
+    case meta::duplication_status::pause: return dup_status::pause;
+    case meta::duplication_status::removed: return dup_status::removed;
+    }
+    return dup_status::init;
+}
+
+template <class T>
+result<T> fail(error_code ec) {
+    return result<T>(boost::system::in_place_error, ec);
+}
+
+class live_ops final : public table_ops {
+public:
+    live_ops(run_context& ctx, table_plan plan) : ctx_(ctx), plan_(std::move(plan)) {}
+
+    asio::awaitable<result<ev_start>> inspect() override {
+        ev_start st;
+        auto dup_op = ctx_.source_meta->query_duplication(plan_.table);
+        auto dups = co_await std::move(dup_op);
+        if (!dups)
+            co_return fail<ev_start>(dups.error());
+        if (const auto* e = find_entry(*dups)) {
+            st.duplication_exists = true;
+            st.existing_status = to_policy(e->status);
+            dupid_ = e->dupid;
+        }
+        auto apps_op = ctx_.source_meta->list_apps(meta::app_status::available);
+        auto apps = co_await std::move(apps_op);
+        if (!apps)
+            co_return fail<ev_start>(apps.error());
+        for (const auto& a : *apps) {
+            if (a.app_name != plan_.table)
+                continue;
+            const auto it = a.envs.find(deny_env_key);
+            st.deny_write_set = it != a.envs.end() && it->second == deny_write_value;
+        }
+        co_return st;
+    }
+
+    asio::awaitable<status> add_duplication() override {
+        meta::add_duplication_request req;
+        req.app_name = plan_.table;
+        req.remote_cluster = ctx_.opt.target_cluster;
+        req.checkpoint = true;
+        auto op = ctx_.source_meta->add_duplication(req);
+        auto r = co_await std::move(op);
+        if (!r && r.error() == rdsn_errc::ERR_DUP_EXIST)
+            co_return status{}; // master: the existing one is reused
+        if (!r)
+            co_return status{r.error()};
+        if (r->dupid == 0) {
+            // 2.4/2.5 answer ERR_OK with dupid 0 when starting the duplication failed (§2.6).
+            spdlog::error("table {}: add duplication answered ERR_OK with dupid 0 ({}): starting it failed",
+                          plan_.table, r->hint);
+            co_return status{make_error_code(client_errc::precondition_failed)};
+        }
+        dupid_ = r->dupid;
+        spdlog::info("table {}: duplication {} to {} added", plan_.table, r->dupid, ctx_.opt.target_cluster);
+        co_return status{};
+    }
+
+    asio::awaitable<result<ev_duplication>> query_duplication() override {
+        co_await ctx_.budget.acquire();
+        auto op = ctx_.source_meta->query_duplication(plan_.table);
+        auto dups = co_await std::move(op);
+        if (!dups)
+            co_return fail<ev_duplication>(dups.error());
+        ev_duplication ev;
+        if (const auto* e = find_entry(*dups)) {
+            ev.exists = true;
+            ev.status = to_policy(e->status);
+            dupid_ = e->dupid;
+        }
+        co_return ev;
+    }
+
+    asio::awaitable<result<ev_backlog>> query_backlog() override {
+        co_await ctx_.budget.acquire();
+        auto op = ctx_.source_meta->query_duplication(plan_.table);
+        auto dups = co_await std::move(op);
+        if (!dups)
+            co_return fail<ev_backlog>(dups.error());
+        const auto* e = find_entry(*dups);
+        if (!e)
+            co_return ev_backlog{dup_status::removed, 0, std::nullopt, false};
+        dupid_ = e->dupid;
+        const dup_status st = to_policy(e->status);
+        if (st != dup_status::log)
+            co_return ev_backlog{st, 0, std::nullopt, false};
+
+        std::vector<partition_progress> parts;
+        if (e->partition_states) {
+            // master: the meta's per-partition view (lags by a sync period; fine for the threshold).
+            for (const auto& [pidx, ps] : *e->partition_states)
+                parts.push_back({pidx, ps.last_committed_decree, ps.confirmed_decree});
+            ev_backlog b = table_backlog(parts, plan_.partition_count, st);
+            std::int64_t acked = 0;
+            for (const auto& p : parts)
+                acked += std::max<std::int64_t>(0, p.acknowledged);
+            rate_.add(std::chrono::steady_clock::now(), acked);
+            b.rate_per_s = rate_.per_second();
+            co_return b;
+        }
+        // 2.4/2.5: not_duplicated_mutations_num of this duplication on every primary.
+        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg = co_await std::move(cfg_op);
+        if (!cfg)
+            co_return fail<ev_backlog>(cfg.error());
+        std::set<rpc::endpoint> primaries;
+        for (const auto& p : cfg->partitions)
+            if (p.primary)
+                primaries.insert(*p.primary);
+        std::map<std::int32_t, std::int64_t> unshipped;
+        for (const auto& ep : primaries) {
+            auto hop = ctx_.replica(ep).duplication(plan_.app_id);
+            auto h = co_await std::move(hop);
+            if (!h) {
+                if (h.error() == client_errc::http_not_found)
+                    continue;
+                co_return fail<ev_backlog>(h.error());
+            }
+            const auto d = h->find(dupid_);
+            if (d == h->end())
+                continue;
+            for (const auto& [pid, ps] : d->second)
+                if (pid.app_id == plan_.app_id)
+                    unshipped[pid.partition_index] = ps.not_duplicated_mutations_num;
+        }
+        for (const auto& [pidx, n] : unshipped)
+            parts.push_back({pidx, n, 0});
+        co_return table_backlog(parts, plan_.partition_count, st);
+    }
+
+    asio::awaitable<status> set_deny_write() override {
+        auto op = ctx_.source_meta->set_app_envs(plan_.table, {{deny_env_key, deny_write_value}});
+        auto r = co_await std::move(op);
+        if (!r)
+            co_return status{r.error()};
+        co_return status{};
+    }
+
+    asio::awaitable<status> restore_writes() override {
+        auto op = ctx_.source_meta->del_app_envs(plan_.table, {deny_env_key});
+        auto r = co_await std::move(op);
+        if (!r)
+            co_return status{r.error()};
+        spdlog::info("table {}: writes restored ({})", plan_.table, *r);
+        co_return status{};
+    }
+
+    asio::awaitable<result<drain_observation>> drain_samples() override {
+        co_await ctx_.budget.acquire();
+        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg = co_await std::move(cfg_op);
+        if (!cfg)
+            co_return fail<drain_observation>(cfg.error());
+        drain_observation obs;
+        obs.partition_count = cfg->partition_count;
+        std::map<rpc::endpoint, std::vector<std::int32_t>> by_primary;
+        for (const auto& p : cfg->partitions)
+            if (p.primary)
+                by_primary[*p.primary].push_back(p.partition_index);
+        for (const auto& [ep, pidxs] : by_primary) {
+            auto samples = ctx_.generation == replica::server_generation::master
+                               ? co_await master_samples(ep, pidxs)
+                               : co_await legacy_samples(ep, pidxs);
+            if (!samples)
+                co_return fail<drain_observation>(samples.error());
+            obs.samples.insert(obs.samples.end(), samples->begin(), samples->end());
+        }
+        co_return obs;
+    }
+
+    asio::awaitable<ev_switched> switch_clients() override {
+        metaproxy::switch_request req;
+        req.table = plan_.table;
+        req.root = *ctx_.opt.root;
+        req.source_cluster = ctx_.source_cluster;
+        req.target_cluster = ctx_.target_cluster;
+        req.expected_target_cluster = ctx_.opt.target_cluster;
+        req.target_meta_addrs = ctx_.opt.target_meta_text;
+        req.create_missing = ctx_.opt.create_missing;
+        auto ex = ctx_.ex;
+        const std::string connect = ctx_.zk_connect;
+        metaproxy::zk_connector connector = [ex, connect]() {
+            return zk::client::connect(ex, connect, zk::connect_options{});
+        };
+        meta::meta_client* meta = ctx_.source_meta.get();
+        const std::string table = plan_.table;
+        metaproxy::reconfig_fn reconfig = [meta, table]() -> asio::awaitable<status> {
+            auto op = meta->set_app_envs(table, {{deny_env_key, reconfig_all_value}});
+            auto r = co_await std::move(op);
+            if (!r)
+                co_return status{r.error()};
+            co_return status{};
+        };
+        auto op = metaproxy::switch_table(connector, req, reconfig);
+        auto out = co_await std::move(op);
+        ev_switched ev;
+        using st = metaproxy::switch_outcome::state;
+        // An entry whose state is unknown may name the target: never restore writes then.
+        ev.entry_switched = out.entry_state == st::switched || out.entry_state == st::already_switched ||
+                            out.entry_state == st::unknown;
+        ev.reconfig_set = out.reconfig_set;
+        ev.error = out.error;
+        ev.message = std::string(metaproxy::to_string(out.entry_state)) + ": " + out.message;
+        for (const auto& w : out.warnings)
+            spdlog::warn("table {}: {}", plan_.table, w);
+        co_return ev;
+    }
+
+private:
+    const meta::duplication_info* find_entry(const meta::duplication_list& l) const {
+        const meta::duplication_info* best = nullptr;
+        for (const auto& e : l.entries)
+            if (e.remote == ctx_.opt.target_cluster && e.status != meta::duplication_status::removed)
+                if (!best || e.dupid > best->dupid)
+                    best = &e;
+        return best;
+    }
+
+    // master: replica.query-progress on the primary; F_p = max_prepared_decree, acknowledged =
+    // this duplication's replica_confirmed_decree (progress doc §2.4).
+    asio::awaitable<result<std::vector<drain_sample>>> master_samples(rpc::endpoint ep,
+                                                                      std::vector<std::int32_t> pidxs) {
+        std::vector<replica::partition_id> pids;
+        for (auto p : pidxs)
+            pids.push_back({plan_.app_id, p});
+        auto op = ctx_.replica(ep).query_progress(pids);
+        auto out = co_await std::move(op);
+        if (!out)
+            co_return fail<std::vector<drain_sample>>(out.error());
+        std::vector<drain_sample> samples;
+        for (const auto& e : out->entries) {
+            if (e.not_found || e.role != replica::replica_role::primary || e.pid.app_id != plan_.app_id)
+                continue;
+            drain_sample s{e.pid.partition_index, ep.to_string(),
+                           std::max(e.progress.max_prepared_decree, e.progress.last_committed_decree), -1};
+            for (const auto& d : e.progress.duplications)
+                if (d.dupid == dupid_ || (dupid_ == 0 && d.remote_cluster_name == ctx_.opt.target_cluster))
+                    s.acknowledged = d.replica_confirmed_decree;
+            samples.push_back(s);
+        }
+        co_return samples;
+    }
+
+    // 2.4/2.5: F_p = last committed decree; acknowledged = committed - not_duplicated, accepted
+    // only when the committed decree did not move around the HTTP read (progress doc §5.3).
+    asio::awaitable<result<std::vector<drain_sample>>> legacy_samples(rpc::endpoint ep,
+                                                                      std::vector<std::int32_t> pidxs) {
+        auto& rc = ctx_.replica(ep);
+        auto before_op = rc.query_replica_info();
+        auto before = co_await std::move(before_op);
+        if (!before)
+            co_return fail<std::vector<drain_sample>>(before.error());
+        auto http_op = rc.duplication(plan_.app_id);
+        auto http = co_await std::move(http_op);
+        if (!http && http.error() != client_errc::http_not_found)
+            co_return fail<std::vector<drain_sample>>(http.error());
+        auto after_op = rc.query_replica_info();
+        auto after = co_await std::move(after_op);
+        if (!after)
+            co_return fail<std::vector<drain_sample>>(after.error());
+        auto find = [&](const std::vector<replica::replica_info_entry>& v,
+                        std::int32_t pidx) -> const replica::replica_info_entry* {
+            for (const auto& r : v)
+                if (r.pid.app_id == plan_.app_id && r.pid.partition_index == pidx)
+                    return &r;
+            return nullptr;
+        };
+        std::vector<drain_sample> samples;
+        for (auto pidx : pidxs) {
+            const auto* r0 = find(*before, pidx);
+            const auto* r1 = find(*after, pidx);
+            const std::int64_t c0 = r0 ? r0->last_committed_decree : -1;
+            const std::int64_t c1 = r1 ? r1->last_committed_decree : -1;
+            // F_p covers writes prepared but not yet committed when it is read.
+            const std::int64_t f = r1 ? std::max(r1->last_committed_decree, r1->last_prepared_decree) : -1;
+            drain_sample s{pidx, ep.to_string(), f, -1};
+            if (c0 >= 0 && c0 == c1 && http) {
+                const auto d = http->find(dupid_);
+                if (d != http->end()) {
+                    const auto it = d->second.find(replica::partition_id{plan_.app_id, pidx});
+                    if (it != d->second.end())
+                        s.acknowledged = c1 - it->second.not_duplicated_mutations_num;
+                }
+            }
+            samples.push_back(s);
+        }
+        co_return samples;
+    }
+
+    run_context& ctx_;
+    table_plan plan_;
+    std::int32_t dupid_ = 0;
+    rate_estimator rate_;
+};
+
+} // namespace
+
+std::shared_ptr<table_ops> make_table_ops(run_context& ctx, const table_plan& plan) {
+    return std::make_shared<live_ops>(ctx, plan);
+}
+
+} // namespace tablemigrator::migrate
