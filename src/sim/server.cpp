@@ -448,6 +448,10 @@ json::object cluster_truth(cluster_state& c) {
     }
     o["freezes"] = std::move(freezes);
     o["tables"] = std::move(tables);
+    json::array violations;
+    for (const auto& v : c.routing_violations)
+        violations.push_back(json::string(v));
+    o["routing_violations"] = std::move(violations);
     return o;
 }
 
