@@ -72,7 +72,9 @@ result<T> fail(const error_code& ec) {
 
 meta_client::meta_client(rpc::session_pool& pool, std::vector<rpc::endpoint> metas,
                          meta_client_options options)
-    : pool_(pool), metas_(std::move(metas)), options_(options) {
+    : pool_(pool)
+    , metas_(std::move(metas))
+    , options_(options) {
     if (metas_.empty())
         throw std::invalid_argument("meta_client needs at least one meta server");
 }
@@ -111,7 +113,8 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
             const auto now = clock::now();
             if (now >= deadline)
                 break;
-            const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+            const auto remaining =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
             const auto timeout = std::min(options_.call_timeout, remaining);
             const rpc::endpoint ep = metas_[idx];
 
@@ -124,7 +127,8 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
                 const auto& ec = frame.error();
                 if (ec == client_errc::cancelled)
                     co_return fail<Resp>(ec);
-                spdlog::warn("meta {} {} (round {}): {}", ep.to_string(), name, round, ec.message());
+                spdlog::warn("meta {} {} (round {}): {}", ep.to_string(), name, round,
+                             ec.message());
                 if (!is_retryable(ec))
                     co_return fail<Resp>(ec);
                 last = ec;
@@ -192,8 +196,8 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
 
 // ---- typed methods --------------------------------------------------------------------------
 
-asio::awaitable<result<table_config>> meta_client::query_config(std::string app_name,
-                                                                std::vector<std::int32_t> partition_indices) {
+asio::awaitable<result<table_config>>
+meta_client::query_config(std::string app_name, std::vector<std::int32_t> partition_indices) {
     idl::query_cfg_request req;
     req.__set_app_name(app_name);
     req.__set_partition_indices(partition_indices);
@@ -212,8 +216,10 @@ asio::awaitable<result<table_config>> meta_client::query_config(std::string app_
         pc.ballot = p.ballot;
         pc.max_replica_count = p.max_replica_count;
         pc.primary = to_endpoint(p.primary, p.__isset.hp_primary ? &p.hp_primary : nullptr);
-        pc.secondaries = to_endpoints(p.secondaries, p.__isset.hp_secondaries ? &p.hp_secondaries : nullptr);
-        pc.last_drops = to_endpoints(p.last_drops, p.__isset.hp_last_drops ? &p.hp_last_drops : nullptr);
+        pc.secondaries =
+            to_endpoints(p.secondaries, p.__isset.hp_secondaries ? &p.hp_secondaries : nullptr);
+        pc.last_drops =
+            to_endpoints(p.last_drops, p.__isset.hp_last_drops ? &p.hp_last_drops : nullptr);
         pc.last_committed_decree = p.last_committed_decree;
         pc.partition_flags = p.partition_flags;
         if (p.__isset.hp_primary || p.__isset.hp_secondaries || p.__isset.hp_last_drops)
@@ -224,7 +230,8 @@ asio::awaitable<result<table_config>> meta_client::query_config(std::string app_
 }
 
 asio::awaitable<result<std::map<std::string, std::string>>> meta_client::cluster_info() {
-    auto op = call<idl::configuration_cluster_info_response>("RPC_CM_CLUSTER_INFO", idl::configuration_cluster_info_request{});
+    auto op = call<idl::configuration_cluster_info_response>(
+        "RPC_CM_CLUSTER_INFO", idl::configuration_cluster_info_request{});
     auto r = co_await std::move(op);
     if (!r)
         co_return r.error();
@@ -318,8 +325,8 @@ asio::awaitable<result<std::string>> meta_client::update_app_envs(app_env_update
     co_return std::move(r->hint_message);
 }
 
-asio::awaitable<result<std::string>> meta_client::set_app_envs(std::string app_name,
-                                                               std::map<std::string, std::string> envs) {
+asio::awaitable<result<std::string>>
+meta_client::set_app_envs(std::string app_name, std::map<std::string, std::string> envs) {
     app_env_update u;
     u.app_name = std::move(app_name);
     u.op = app_env_op::set;
@@ -351,7 +358,8 @@ asio::awaitable<result<std::string>> meta_client::clear_app_envs(std::string app
     co_return co_await std::move(op);
 }
 
-asio::awaitable<result<add_duplication_result>> meta_client::add_duplication(add_duplication_request request) {
+asio::awaitable<result<add_duplication_result>>
+meta_client::add_duplication(add_duplication_request request) {
     idl::duplication_add_request req;
     req.__set_app_name(request.app_name);
     req.__set_remote_cluster_name(request.remote_cluster);
@@ -409,9 +417,10 @@ asio::awaitable<result<duplication_list>> meta_client::query_duplication(std::st
     co_return out;
 }
 
-asio::awaitable<result<std::int32_t>> meta_client::modify_duplication(
-    std::string app_name, std::int32_t dupid, std::optional<duplication_status> status,
-    std::optional<duplication_fail_mode> fail_mode) {
+asio::awaitable<result<std::int32_t>>
+meta_client::modify_duplication(std::string app_name, std::int32_t dupid,
+                                std::optional<duplication_status> status,
+                                std::optional<duplication_fail_mode> fail_mode) {
     idl::duplication_modify_request req;
     req.__set_app_name(app_name);
     req.__set_dupid(dupid);

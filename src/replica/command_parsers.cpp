@@ -17,7 +17,9 @@ using detail::string_member;
 
 namespace {
 
-error_code bad_json() { return make_error_code(client_errc::bad_json); }
+error_code bad_json() {
+    return make_error_code(client_errc::bad_json);
+}
 
 std::string_view trim_trailing_newlines(std::string_view text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r'))
@@ -385,7 +387,8 @@ result<query_app_envs_output> parse_query_app_envs(std::string_view text) {
             while (!rest.empty()) {
                 const auto comma = rest.find(',');
                 const auto piece = rest.substr(0, comma);
-                rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+                rest =
+                    comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
                 if (piece.empty())
                     continue;
                 const auto eq = piece.find('=');

@@ -47,19 +47,24 @@ error_code map_transport_error(const error_code& ec) {
 } // namespace
 
 struct http_client::connection {
-    explicit connection(const asio::any_io_executor& ex) : stream(ex) {}
+    explicit connection(const asio::any_io_executor& ex)
+        : stream(ex) {}
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
 };
 
 http_client::http_client(asio::any_io_executor executor, std::string host, std::uint16_t port,
                          std::size_t max_body_bytes)
-    : executor_(std::move(executor)), host_(std::move(host)), port_(port),
-      max_body_bytes_(max_body_bytes) {}
+    : executor_(std::move(executor))
+    , host_(std::move(host))
+    , port_(port)
+    , max_body_bytes_(max_body_bytes) {}
 
 http_client::~http_client() = default;
 
-void http_client::close() { idle_.clear(); }
+void http_client::close() {
+    idle_.clear();
+}
 
 asio::awaitable<result<http_response>> http_client::get(std::string target,
                                                         std::chrono::milliseconds timeout) {
@@ -86,9 +91,9 @@ asio::awaitable<result<http_response>> http_client::get(std::string target,
     co_return r;
 }
 
-asio::awaitable<result<http_response>> http_client::attempt(
-    std::unique_ptr<connection>& conn, const std::string& target,
-    std::chrono::steady_clock::time_point deadline, bool& response_started) {
+asio::awaitable<result<http_response>>
+http_client::attempt(std::unique_ptr<connection>& conn, const std::string& target,
+                     std::chrono::steady_clock::time_point deadline, bool& response_started) {
     response_started = false;
     if (!conn) {
         auto fresh = std::make_unique<connection>(executor_);

@@ -15,7 +15,9 @@ using detail::string_member;
 
 namespace {
 
-error_code bad_json() { return make_error_code(client_errc::bad_json); }
+error_code bad_json() {
+    return make_error_code(client_errc::bad_json);
+}
 
 } // namespace
 

@@ -65,7 +65,8 @@ inline const boost::json::value* member(const boost::json::object& o, std::strin
     return o.if_contains(key);
 }
 
-inline std::optional<std::string> string_member(const boost::json::object& o, std::string_view key) {
+inline std::optional<std::string> string_member(const boost::json::object& o,
+                                                std::string_view key) {
     const auto* v = o.if_contains(key);
     if (!v || !v->is_string())
         return std::nullopt;

@@ -14,13 +14,18 @@ namespace asio = boost::asio;
 namespace {
 
 // Log lines carry at most this much of a server body.
-std::string_view excerpt(std::string_view body) { return body.substr(0, 200); }
+std::string_view excerpt(std::string_view body) {
+    return body.substr(0, 200);
+}
 
 } // namespace
 
 replica_client::replica_client(asio::any_io_executor executor, rpc::session_pool& pool,
                                rpc::endpoint ep, replica_client_options options)
-    : pool_(pool), ep_(std::move(ep)), options_(options), http_(std::move(executor), ep_.host, ep_.port) {}
+    : pool_(pool)
+    , ep_(std::move(ep))
+    , options_(options)
+    , http_(std::move(executor), ep_.host, ep_.port) {}
 
 asio::awaitable<result<http_response>> replica_client::http_get(std::string target) {
     // Built in its own statement: g++ 12 mishandles class-type temporaries (the by-value string)
@@ -28,7 +33,8 @@ asio::awaitable<result<http_response>> replica_client::http_get(std::string targ
     auto op = http_.get(target, options_.http_timeout);
     auto r = co_await std::move(op);
     if (!r)
-        spdlog::warn("replica {}:{} GET {} failed: {}", host(), port(), target, r.error().message());
+        spdlog::warn("replica {}:{} GET {} failed: {}", host(), port(), target,
+                     r.error().message());
     co_return r;
 }
 
@@ -172,8 +178,8 @@ result<T> log_command(result<T> parsed, const rpc::endpoint& ep, std::string_vie
 
 } // namespace
 
-asio::awaitable<result<perf_counters_reply>> replica_client::perf_counters_by_substr(
-    std::vector<std::string> substrings) {
+asio::awaitable<result<perf_counters_reply>>
+replica_client::perf_counters_by_substr(std::vector<std::string> substrings) {
     auto op = remote_command("perf-counters-by-substr", std::move(substrings));
     auto text = co_await std::move(op);
     if (!text)
@@ -197,8 +203,8 @@ asio::awaitable<result<query_progress_output>> replica_client::query_progress(st
     co_return log_command(parse_query_progress(*text), ep_, "replica.query-progress", *text);
 }
 
-asio::awaitable<result<query_progress_output>> replica_client::query_progress(
-    std::vector<partition_id> pids) {
+asio::awaitable<result<query_progress_output>>
+replica_client::query_progress(std::vector<partition_id> pids) {
     if (pids.empty())
         co_return make_error_code(client_errc::invalid_argument);
     auto op = remote_command("replica.query-progress", replica_command_args(pids));
@@ -216,8 +222,8 @@ asio::awaitable<result<query_app_envs_output>> replica_client::query_app_envs(st
     co_return log_command(parse_query_app_envs(*text), ep_, "replica.query-app-envs", *text);
 }
 
-asio::awaitable<result<query_app_envs_output>> replica_client::query_app_envs(
-    std::vector<partition_id> pids) {
+asio::awaitable<result<query_app_envs_output>>
+replica_client::query_app_envs(std::vector<partition_id> pids) {
     if (pids.empty())
         co_return make_error_code(client_errc::invalid_argument);
     auto op = remote_command("replica.query-app-envs", replica_command_args(pids));
@@ -227,7 +233,8 @@ asio::awaitable<result<query_app_envs_output>> replica_client::query_app_envs(
     co_return log_command(parse_query_app_envs(*text), ep_, "replica.query-app-envs", *text);
 }
 
-asio::awaitable<result<empty_write_reply>> replica_client::disable_empty_write(std::optional<bool> disable) {
+asio::awaitable<result<empty_write_reply>>
+replica_client::disable_empty_write(std::optional<bool> disable) {
     std::vector<std::string> args;
     if (disable)
         args.emplace_back(*disable ? "true" : "false");
@@ -235,11 +242,13 @@ asio::awaitable<result<empty_write_reply>> replica_client::disable_empty_write(s
     auto text = co_await std::move(op);
     if (!text)
         co_return text.error();
-    auto parsed = log_command(parse_disable_empty_write(*text), ep_, "replica.disable-empty-write", *text);
+    auto parsed =
+        log_command(parse_disable_empty_write(*text), ep_, "replica.disable-empty-write", *text);
     if (!parsed)
         co_return parsed.error();
     if (!parsed->ok()) {
-        spdlog::warn("replica {} replica.disable-empty-write refused: {}", ep_.to_string(), parsed->error);
+        spdlog::warn("replica {} replica.disable-empty-write refused: {}", ep_.to_string(),
+                     parsed->error);
         co_return make_error_code(client_errc::invalid_argument);
     }
     co_return std::move(*parsed);

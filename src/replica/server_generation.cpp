@@ -7,10 +7,14 @@ namespace tablemigrator::replica {
 
 std::string_view to_string(server_generation g) noexcept {
     switch (g) {
-    case server_generation::v2_4: return "2.4";
-    case server_generation::v2_5: return "2.5";
-    case server_generation::master: return "master";
-    case server_generation::unknown: return "unknown";
+    case server_generation::v2_4:
+        return "2.4";
+    case server_generation::v2_5:
+        return "2.5";
+    case server_generation::master:
+        return "master";
+    case server_generation::unknown:
+        return "unknown";
     }
     return "unknown";
 }

@@ -25,7 +25,8 @@ using asio::ip::tcp;
 
 struct fake_http_server::state {
     explicit state(asio::io_context& io, handler h)
-        : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), on_request(std::move(h)) {}
+        : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0))
+        , on_request(std::move(h)) {}
     tcp::acceptor acceptor;
     handler on_request;
     int accepted = 0;
@@ -96,9 +97,15 @@ fake_http_server::~fake_http_server() {
     drop_connections();
 }
 
-std::uint16_t fake_http_server::port() const { return state_->acceptor.local_endpoint().port(); }
-int fake_http_server::connections_accepted() const { return state_->accepted; }
-const std::vector<std::string>& fake_http_server::targets() const { return state_->targets; }
+std::uint16_t fake_http_server::port() const {
+    return state_->acceptor.local_endpoint().port();
+}
+int fake_http_server::connections_accepted() const {
+    return state_->accepted;
+}
+const std::vector<std::string>& fake_http_server::targets() const {
+    return state_->targets;
+}
 
 void fake_http_server::drop_connections() {
     for (auto& w : state_->streams)

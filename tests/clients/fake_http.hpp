@@ -15,9 +15,9 @@ namespace tmtest {
 struct fake_http_reply {
     unsigned status = 200;
     std::string body;
-    bool hang = false;        // read the request, never answer
-    bool close_now = false;   // close the connection without answering
-    bool keep_alive = true;   // false: answer with "Connection: close" and close
+    bool hang = false;      // read the request, never answer
+    bool close_now = false; // close the connection without answering
+    bool keep_alive = true; // false: answer with "Connection: close" and close
 };
 
 class fake_http_server {

@@ -28,8 +28,9 @@ using asio::ip::tcp;
 
 struct fake_server::state {
     state(asio::io_context& io, thft_handler t, http_handler h)
-        : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
-          on_thft(std::move(t)), on_http(std::move(h)) {}
+        : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0))
+        , on_thft(std::move(t))
+        , on_http(std::move(h)) {}
     tcp::acceptor acceptor;
     thft_handler on_thft;
     http_handler on_http;
@@ -107,7 +108,8 @@ asio::awaitable<void> serve_thft(std::shared_ptr<fake_server::state> s,
     }
 }
 
-asio::awaitable<void> serve(std::shared_ptr<fake_server::state> s, std::shared_ptr<tcp::socket> sock) {
+asio::awaitable<void> serve(std::shared_ptr<fake_server::state> s,
+                            std::shared_ptr<tcp::socket> sock) {
     std::array<std::uint8_t, 4> first{};
     auto [ec, n] = co_await asio::async_read(*sock, asio::buffer(first), use_tuple);
     if (ec)
@@ -140,20 +142,30 @@ fake_server::fake_server(asio::io_context& io, thft_handler thft, http_handler h
     asio::co_spawn(io, accept_loop(state_), asio::detached);
 }
 
-fake_server::~fake_server() { shut_down(); }
+fake_server::~fake_server() {
+    shut_down();
+}
 
-std::uint16_t fake_server::port() const { return state_->acceptor.is_open() ? state_->acceptor.local_endpoint().port() : 0; }
+std::uint16_t fake_server::port() const {
+    return state_->acceptor.is_open() ? state_->acceptor.local_endpoint().port() : 0;
+}
 
-tablemigrator::rpc::endpoint fake_server::endpoint() const { return {"127.0.0.1", port()}; }
+tablemigrator::rpc::endpoint fake_server::endpoint() const {
+    return {"127.0.0.1", port()};
+}
 
 int fake_server::requests(const std::string& name) const {
     auto it = state_->counts.find(name);
     return it == state_->counts.end() ? 0 : it->second;
 }
 
-int fake_server::requests() const { return state_->total; }
+int fake_server::requests() const {
+    return state_->total;
+}
 
-const std::vector<wire::request_frame>& fake_server::received() const { return state_->received; }
+const std::vector<wire::request_frame>& fake_server::received() const {
+    return state_->received;
+}
 
 void fake_server::shut_down() {
     state_->down = true;

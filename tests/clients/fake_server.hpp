@@ -23,8 +23,8 @@ namespace tmtest {
 
 class fake_server {
 public:
-    using thft_handler =
-        std::function<std::optional<tablemigrator::wire::bytes>(const tablemigrator::wire::request_frame&)>;
+    using thft_handler = std::function<std::optional<tablemigrator::wire::bytes>(
+        const tablemigrator::wire::request_frame&)>;
     using http_handler = fake_http_server::handler;
 
     fake_server(boost::asio::io_context& io, thft_handler thft, http_handler http = {});

@@ -14,8 +14,9 @@
 
 namespace tmtest {
 
-inline void run_async(const std::function<boost::asio::awaitable<void>(boost::asio::io_context&)>& body,
-                      std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
+inline void
+run_async(const std::function<boost::asio::awaitable<void>(boost::asio::io_context&)>& body,
+          std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
     boost::asio::io_context io;
     bool done = false;
     std::exception_ptr error;

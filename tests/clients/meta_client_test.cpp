@@ -29,7 +29,9 @@ wire::bytes reply(const wire::request_frame& f, const Resp& r) {
     return wire::encode_reply(f.name + "_ACK", f.seqid, r);
 }
 
-idl::rdsn_error err(const char* name) { return idl::rdsn_error(std::string(name)); }
+idl::rdsn_error err(const char* name) {
+    return idl::rdsn_error(std::string(name));
+}
 
 // Answers every RPC with the given error in the response struct's err field.
 std::optional<wire::bytes> answer_with(const wire::request_frame& f, const char* error) {
@@ -64,7 +66,8 @@ std::optional<wire::bytes> leader(const wire::request_frame& f) {
             p.__set_pid(idl::gpid(3, i));
             p.__set_ballot(7 + i);
             p.__set_max_replica_count(3);
-            p.__set_primary(idl::rpc_address::from_ipv4(10, 0, 0, static_cast<std::uint8_t>(1 + i), 34801));
+            p.__set_primary(
+                idl::rpc_address::from_ipv4(10, 0, 0, static_cast<std::uint8_t>(1 + i), 34801));
             p.__set_secondaries({idl::rpc_address::from_ipv4(10, 0, 0, 9, 34801)});
             p.__set_last_committed_decree(100 + i);
             parts.push_back(p);
@@ -81,7 +84,9 @@ std::optional<wire::bytes> leader(const wire::request_frame& f) {
     return wire::encode_error_response("ERR_HANDLER_NOT_FOUND", f.name + "_ACK", f.seqid);
 }
 
-std::optional<wire::bytes> follower(const wire::request_frame& f) { return answer_with(f, "ERR_FORWARD_TO_OTHERS"); }
+std::optional<wire::bytes> follower(const wire::request_frame& f) {
+    return answer_with(f, "ERR_FORWARD_TO_OTHERS");
+}
 
 // A follower whose query-config replies name `hint` as the leader (§2.0).
 auto follower_with_hint(rpc::endpoint hint) {
@@ -153,7 +158,8 @@ TEST_CASE("meta_client: an app-level error is returned at once, not retried") {
     });
 }
 
-TEST_CASE("meta_client: ERR_FORWARD_TO_OTHERS without a hint tries the next meta and remembers it") {
+TEST_CASE(
+    "meta_client: ERR_FORWARD_TO_OTHERS without a hint tries the next meta and remembers it") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_server a(io, follower);
         tmtest::fake_server b(io, leader);
@@ -193,8 +199,10 @@ TEST_CASE("meta_client: the query-config forward hint is dialled even when not c
 TEST_CASE("meta_client: a leader that moves between calls is found again") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         bool a_leads = true;
-        tmtest::fake_server a(io, [&](const wire::request_frame& f) { return a_leads ? leader(f) : follower(f); });
-        tmtest::fake_server b(io, [&](const wire::request_frame& f) { return a_leads ? follower(f) : leader(f); });
+        tmtest::fake_server a(
+            io, [&](const wire::request_frame& f) { return a_leads ? leader(f) : follower(f); });
+        tmtest::fake_server b(
+            io, [&](const wire::request_frame& f) { return a_leads ? follower(f) : leader(f); });
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
         auto again2_op = client.cluster_info();
@@ -252,7 +260,8 @@ TEST_CASE("meta_client: retryable errors are retried with backoff until success"
 
 TEST_CASE("meta_client: a persistent retryable error is returned at the overall deadline") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
-        tmtest::fake_server a(io, [](const wire::request_frame& f) { return answer_with(f, "ERR_BUSY"); });
+        tmtest::fake_server a(
+            io, [](const wire::request_frame& f) { return answer_with(f, "ERR_BUSY"); });
         rpc::session_pool pool(io.get_executor());
         auto opts = fast_options();
         opts.overall_timeout = 300ms;
@@ -280,7 +289,8 @@ TEST_CASE("meta_client: only followers answering gives no_leader at the deadline
 
 TEST_CASE("meta_client: a meta that never answers times out per call and the next one is asked") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
-        tmtest::fake_server silent(io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
+        tmtest::fake_server silent(
+            io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
         tmtest::fake_server b(io, leader);
         rpc::session_pool pool(io.get_executor());
         auto opts = fast_options();
@@ -295,7 +305,8 @@ TEST_CASE("meta_client: a meta that never answers times out per call and the nex
 
 TEST_CASE("meta_client: unknown error names are preserved and not retried") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
-        tmtest::fake_server a(io, [](const wire::request_frame& f) { return answer_with(f, "ERR_BRAND_NEW_THING"); });
+        tmtest::fake_server a(
+            io, [](const wire::request_frame& f) { return answer_with(f, "ERR_BRAND_NEW_THING"); });
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {a.endpoint()}, fast_options());
         auto r = co_await client.cluster_info();
@@ -319,18 +330,20 @@ TEST_CASE("meta_client: a frame-level ERR_HANDLER_NOT_FOUND is returned at once"
 
 TEST_CASE("meta_client: cancelling an in-flight call completes it with cancelled") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
-        tmtest::fake_server silent(io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
+        tmtest::fake_server silent(
+            io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
         rpc::session_pool pool(io.get_executor());
         meta_client client(pool, {silent.endpoint()}, fast_options());
         asio::cancellation_signal signal;
         std::optional<result<std::map<std::string, std::string>>> got;
         asio::co_spawn(io, client.cluster_info(),
-                       asio::bind_cancellation_slot(signal.slot(),
-                                                    [&](std::exception_ptr e, result<std::map<std::string, std::string>> r) {
-                                                        if (e)
-                                                            std::rethrow_exception(e);
-                                                        got = std::move(r);
-                                                    }));
+                       asio::bind_cancellation_slot(
+                           signal.slot(),
+                           [&](std::exception_ptr e, result<std::map<std::string, std::string>> r) {
+                               if (e)
+                                   std::rethrow_exception(e);
+                               got = std::move(r);
+                           }));
         while (silent.requests() == 0)
             co_await sleep_for(5ms);
         signal.emit(asio::cancellation_type::terminal);
@@ -380,7 +393,8 @@ struct scripted_meta {
             return reply(f, r);
         }
         if (f.name == "RPC_CM_UPDATE_APP_ENV") {
-            env_updates.push_back(*wire::decode_call_args<idl::configuration_update_app_env_request>(f));
+            env_updates.push_back(
+                *wire::decode_call_args<idl::configuration_update_app_env_request>(f));
             idl::configuration_update_app_env_response r;
             if (env_updates.back().app_name != "usertable") {
                 r.__set_err(err("ERR_APP_NOT_EXIST"));
@@ -492,7 +506,8 @@ TEST_CASE("meta_client: list_nodes and list_apps map addresses, statuses and env
         CHECK(apps->at(0).duplicating);
         CHECK(apps->at(0).envs.at("replica.deny_client_request") == "timeout*write");
         // The status filter went on the wire.
-        auto req = wire::decode_call_args<idl::configuration_list_apps_request>(m.received().back());
+        auto req =
+            wire::decode_call_args<idl::configuration_list_apps_request>(m.received().back());
         REQUIRE(req.has_value());
         CHECK(req->status == 1);
     });
@@ -546,7 +561,8 @@ TEST_CASE("meta_client: update_app_envs set, del and clear requests and hints") 
     });
 }
 
-TEST_CASE("meta_client: add_duplication always writes the checkpoint flag; ERR_DUP_EXIST is returned") {
+TEST_CASE(
+    "meta_client: add_duplication always writes the checkpoint flag; ERR_DUP_EXIST is returned") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         scripted_meta script;
         tmtest::fake_server m(io, std::ref(script));

@@ -26,14 +26,18 @@ tmtest::fake_http_reply replica_routes(const std::string& target) {
                      R"("not_duplicated_mutations_num":0,"fail_mode":"FAIL_SLOW"}}})"};
     if (target == "/version")
         return {200, R"({"Version":"2.5.0","GitCommit":"0123abc"})"};
-    if (target.starts_with("/metrics?with_metric_fields=name,value&types=replica&attributes=table_id,3"))
-        return {200, R"({"cluster":"c","role":"replica","host":"h","port":1,"timestamp_ns":5,)"
-                     R"("entities":[{"type":"replica","id":"replica@3.0","attributes":{"table_id":"3"},)"
-                     R"("metrics":[{"name":"dup_pending_mutations","value":7}]}]})"};
+    if (target.starts_with(
+            "/metrics?with_metric_fields=name,value&types=replica&attributes=table_id,3"))
+        return {200,
+                R"({"cluster":"c","role":"replica","host":"h","port":1,"timestamp_ns":5,)"
+                R"("entities":[{"type":"replica","id":"replica@3.0","attributes":{"table_id":"3"},)"
+                R"("metrics":[{"name":"dup_pending_mutations","value":7}]}]})"};
     if (target == "/updateConfig?empty_write_disabled=true")
         return {200, "{\"update_status\":\"ERR_OK\"}\n"};
     if (target == "/updateConfig?group_check_interval_ms=1")
-        return {200, R"({"update_status":"ERR_INVALID_PARAMETERS: group_check_interval_ms is not mutable"})"};
+        return {
+            200,
+            R"({"update_status":"ERR_INVALID_PARAMETERS: group_check_interval_ms is not mutable"})"};
     if (target == "/config?name=empty_write_disabled")
         return {200, R"({"name":"empty_write_disabled","section":"replication","value":"true"})"};
     return {404, "service not found for \"" + target + "\""};

@@ -109,9 +109,10 @@ TEST_CASE("replica duplication: per dupid and partition, remote_app_name optiona
 
 TEST_CASE("replica duplication: missing counters or bad keys are bad_json") {
     CHECK(parse_replica_duplication(R"({"1":{"3.0":{"duplicating":true}}})").error() == bad_json);
-    CHECK(parse_replica_duplication(
-              R"({"1":{"3":{"duplicating":true,"not_confirmed_mutations_num":0,"not_duplicated_mutations_num":0}}})")
-              .error() == bad_json);
+    CHECK(
+        parse_replica_duplication(
+            R"({"1":{"3":{"duplicating":true,"not_confirmed_mutations_num":0,"not_duplicated_mutations_num":0}}})")
+            .error() == bad_json);
     CHECK(parse_replica_duplication("no primary for app [appid=3]").error() == bad_json);
 }
 
@@ -230,14 +231,16 @@ TEST_CASE("perf counters: exact-name lookup never matches by prefix") {
 }
 
 TEST_CASE("perf counters: empty list, malformed JSON, unknown command") {
-    auto r = parse_perf_counters(R"({"result":"OK","timestamp":1,"timestamp_str":"x","counters":[]})");
+    auto r =
+        parse_perf_counters(R"({"result":"OK","timestamp":1,"timestamp_str":"x","counters":[]})");
     REQUIRE(r.has_value());
     CHECK(r->counters.empty());
     CHECK(parse_perf_counters(R"({"result":"OK","counters":[{"name":"x"}]})").error() == bad_json);
     CHECK(parse_perf_counters(R"({"result":"OK","counters":)").error() == bad_json);
     CHECK(parse_perf_counters("unknown command 'perf-counters-by-substr'").error() ==
           client_errc::unsupported_version);
-    CHECK(parse_perf_counters(R"({"result":"ERROR: bad"})").error() == client_errc::unexpected_reply);
+    CHECK(parse_perf_counters(R"({"result":"ERROR: bad"})").error() ==
+          client_errc::unexpected_reply);
 }
 
 TEST_CASE("server-info: 2.4 plain text") {
@@ -401,8 +404,10 @@ TEST_CASE("query-app-envs: v2.4 and master entries") {
 
     auto head = parse_query_app_envs(
         "2 processed, 0 not found\n"
-        "    3.0@rs1.example.com:34801@P : rocksdb.num_levels=6,rocksdb.usage_scenario=normal,rocksdb.write_buffer_size=67108864\n"
-        "    3.1@rs1.example.com:34801@S : rocksdb.num_levels=6,rocksdb.usage_scenario=normal,rocksdb.write_buffer_size=67108864");
+        "    3.0@rs1.example.com:34801@P : "
+        "rocksdb.num_levels=6,rocksdb.usage_scenario=normal,rocksdb.write_buffer_size=67108864\n"
+        "    3.1@rs1.example.com:34801@S : "
+        "rocksdb.num_levels=6,rocksdb.usage_scenario=normal,rocksdb.write_buffer_size=67108864");
     REQUIRE(head.has_value());
     REQUIRE(head->entries.size() == 2);
     CHECK(head->entries[1].role == replica_role::secondary);
@@ -418,7 +423,8 @@ TEST_CASE("replica command args: whole table or comma-joined partitions") {
 }
 
 TEST_CASE("disable-empty-write: query, set, errors, unknown command") {
-    auto q = parse_disable_empty_write("{\n  \"error\": \"ok\",\n  \"replica.disable-empty-write\": \"false\"\n}");
+    auto q = parse_disable_empty_write(
+        "{\n  \"error\": \"ok\",\n  \"replica.disable-empty-write\": \"false\"\n}");
     REQUIRE(q.has_value());
     CHECK(q->ok());
     CHECK(q->disabled == false);

@@ -215,7 +215,8 @@ TEST_CASE("replica_client: decree RPCs") {
 
 TEST_CASE("replica_client: a remote command without a reply times out") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
-        tmtest::fake_server silent(io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
+        tmtest::fake_server silent(
+            io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
         rpc::session_pool pool(io.get_executor());
         replica_client_options opts;
         opts.rpc_timeout = 200ms;
@@ -229,7 +230,8 @@ TEST_CASE("replica_client: a remote command without a reply times out") {
 TEST_CASE("replica_client: generation from server-info text (2.4) and JSON (master)") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         scripted_replica v24;
-        v24.commands["server-info"] = "Pegasus Server 2.4.0 (abcdef0) Release, Started at 2023-01-01 00:00:00";
+        v24.commands["server-info"] =
+            "Pegasus Server 2.4.0 (abcdef0) Release, Started at 2023-01-01 00:00:00";
         scripted_replica master;
         master.commands["server-info"] =
             R"({"version":"2.6.0-SNAPSHOT","build_type":"Release","git_SHA":"x","start_time":"y"})";
@@ -268,7 +270,8 @@ TEST_CASE("replica_client: generation detection on a dead server returns the err
         replica_client_options opts;
         opts.rpc_timeout = 1s;
         opts.http_timeout = 1s;
-        replica_client client(io.get_executor(), pool, {"127.0.0.1", tmtest::unused_port(io)}, opts);
+        replica_client client(io.get_executor(), pool, {"127.0.0.1", tmtest::unused_port(io)},
+                              opts);
         auto g = co_await client.detect_generation();
         REQUIRE_FALSE(g.has_value());
         CHECK(is_retryable(g.error()));

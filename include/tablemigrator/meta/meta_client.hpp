@@ -45,29 +45,34 @@ public:
                 meta_client_options options = {});
 
     // RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX; empty indices = all partitions.
-    boost::asio::awaitable<result<table_config>> query_config(std::string app_name,
-                                                              std::vector<std::int32_t> partition_indices = {});
+    boost::asio::awaitable<result<table_config>>
+    query_config(std::string app_name, std::vector<std::int32_t> partition_indices = {});
     // RPC_CM_CLUSTER_INFO as key -> value (cluster_name, zookeeper_hosts, meta_servers, ...).
     boost::asio::awaitable<result<std::map<std::string, std::string>>> cluster_info();
     // RPC_CM_LIST_NODES (node_status::invalid = alive and dead nodes).
-    boost::asio::awaitable<result<std::vector<node_entry>>> list_nodes(node_status status = node_status::invalid);
+    boost::asio::awaitable<result<std::vector<node_entry>>>
+    list_nodes(node_status status = node_status::invalid);
     // RPC_CM_LIST_APPS with envs (app_status::invalid = no filter).
-    boost::asio::awaitable<result<std::vector<app_entry>>> list_apps(app_status status = app_status::invalid);
+    boost::asio::awaitable<result<std::vector<app_entry>>>
+    list_apps(app_status status = app_status::invalid);
     // RPC_CM_UPDATE_APP_ENV; returns the server's hint message (may be empty).
     boost::asio::awaitable<result<std::string>> update_app_envs(app_env_update update);
-    boost::asio::awaitable<result<std::string>> set_app_envs(std::string app_name,
-                                                             std::map<std::string, std::string> envs);
+    boost::asio::awaitable<result<std::string>>
+    set_app_envs(std::string app_name, std::map<std::string, std::string> envs);
     boost::asio::awaitable<result<std::string>> del_app_envs(std::string app_name,
                                                              std::vector<std::string> keys);
-    boost::asio::awaitable<result<std::string>> clear_app_envs(std::string app_name, std::string prefix);
+    boost::asio::awaitable<result<std::string>> clear_app_envs(std::string app_name,
+                                                               std::string prefix);
     // RPC_CM_ADD_DUPLICATION.
-    boost::asio::awaitable<result<add_duplication_result>> add_duplication(add_duplication_request request);
+    boost::asio::awaitable<result<add_duplication_result>>
+    add_duplication(add_duplication_request request);
     // RPC_CM_QUERY_DUPLICATION.
     boost::asio::awaitable<result<duplication_list>> query_duplication(std::string app_name);
     // RPC_CM_MODIFY_DUPLICATION; returns appid (0 when nothing changed, §2.8).
-    boost::asio::awaitable<result<std::int32_t>> modify_duplication(
-        std::string app_name, std::int32_t dupid, std::optional<duplication_status> status,
-        std::optional<duplication_fail_mode> fail_mode);
+    boost::asio::awaitable<result<std::int32_t>>
+    modify_duplication(std::string app_name, std::int32_t dupid,
+                       std::optional<duplication_status> status,
+                       std::optional<duplication_fail_mode> fail_mode);
 
     // The meta that answered last as leader (initially the first configured one).
     const rpc::endpoint& leader() const noexcept { return metas_[leader_]; }

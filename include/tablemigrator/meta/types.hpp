@@ -15,12 +15,23 @@ namespace tablemigrator::meta {
 // Wire values (§2.10). The enum classes hold any int32, so an unexpected value survives.
 enum class node_status : std::int32_t { invalid = 0, alive = 1, unalive = 2 };
 enum class app_status : std::int32_t {
-    invalid = 0, available = 1, creating = 2, create_failed = 3, dropping = 4, drop_failed = 5,
-    dropped = 6, recalling = 7,
+    invalid = 0,
+    available = 1,
+    creating = 2,
+    create_failed = 3,
+    dropping = 4,
+    drop_failed = 5,
+    dropped = 6,
+    recalling = 7,
 };
 // 2.4+ numbering (≤ 2.3 servers used the same numbers for other states; not supported).
 enum class duplication_status : std::int32_t {
-    init = 0, prepare = 1, app = 2, log = 3, pause = 4, removed = 5,
+    init = 0,
+    prepare = 1,
+    app = 2,
+    log = 3,
+    pause = 4,
+    removed = 5,
 };
 enum class duplication_fail_mode : std::int32_t { fail_slow = 0, fail_skip = 1, fail_fast = 2 };
 enum class app_env_op : std::int32_t { set = 1, del = 2, clear = 3 };
@@ -80,8 +91,8 @@ struct add_duplication_request {
     std::string app_name;
     std::string remote_cluster;
     bool checkpoint = true; // always written on the wire (field 3), never left to the default
-    std::optional<std::string> remote_app_name;         // master only; ignored by older servers
-    std::optional<std::int32_t> remote_replica_count;   // master only
+    std::optional<std::string> remote_app_name;       // master only; ignored by older servers
+    std::optional<std::int32_t> remote_replica_count; // master only
 };
 
 struct add_duplication_result {
@@ -100,7 +111,7 @@ struct duplication_partition_state {
 struct duplication_info {
     std::int32_t dupid = 0;
     duplication_status status = duplication_status::init;
-    std::string remote; // remote cluster name
+    std::string remote;         // remote cluster name
     std::int64_t create_ts = 0; // ms
     std::optional<duplication_fail_mode> fail_mode;
     std::optional<std::string> remote_app_name;

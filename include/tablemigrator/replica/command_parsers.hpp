@@ -38,7 +38,8 @@ struct perf_counters_reply {
     // Per-partition counters of one table: names "<app>*<section>*<counter>@<A>.<P>" whose
     // <counter> equals `counter` exactly and whose A equals app_id exactly (so app 1 never picks
     // up "dup_shipped_ops@12.3"). Keyed by partition index.
-    std::map<std::int32_t, double> per_partition(std::string_view counter, std::int32_t app_id) const;
+    std::map<std::int32_t, double> per_partition(std::string_view counter,
+                                                 std::int32_t app_id) const;
 };
 result<perf_counters_reply> parse_perf_counters(std::string_view text);
 
@@ -50,7 +51,7 @@ inline constexpr std::string_view failed_shipping_ops_counter = "dup_failed_ship
 
 // ---- server-info ------------------------------------------------------------------------------
 struct server_info_reply {
-    std::string version;    // "2.4.0", "2.6.0-SNAPSHOT", ...
+    std::string version; // "2.4.0", "2.6.0-SNAPSHOT", ...
     std::string git_sha;
     std::string build_type; // "Release", ...
     std::string start_time;
@@ -65,10 +66,10 @@ enum class replica_role { primary, secondary, none };
 
 struct replica_command_entry {
     partition_id pid;
-    std::string node;                     // "ip:port" (2.4/2.5) or "host:port" (master)
+    std::string node;                       // "ip:port" (2.4/2.5) or "host:port" (master)
     replica_role role = replica_role::none; // none for "not found" entries
     bool not_found = false;
-    std::string result;                   // verbatim; may span several lines
+    std::string result; // verbatim; may span several lines
 };
 
 struct replica_command_output {
@@ -142,8 +143,8 @@ result<query_app_envs_output> parse_query_app_envs(std::string_view text);
 
 // ---- replica.disable-empty-write (master only) ------------------------------------------------
 struct empty_write_reply {
-    std::string error;             // "ok" or "ERR: invalid arguments, ..."
-    std::optional<bool> disabled;  // present on a query (no argument): true = empty writes disabled
+    std::string error;            // "ok" or "ERR: invalid arguments, ..."
+    std::optional<bool> disabled; // present on a query (no argument): true = empty writes disabled
     bool ok() const { return error == "ok"; }
 };
 result<empty_write_reply> parse_disable_empty_write(std::string_view text);

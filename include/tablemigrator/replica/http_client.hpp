@@ -51,10 +51,9 @@ public:
 
 private:
     struct connection;
-    boost::asio::awaitable<result<http_response>> attempt(std::unique_ptr<connection>& conn,
-                                                          const std::string& target,
-                                                          std::chrono::steady_clock::time_point deadline,
-                                                          bool& response_started);
+    boost::asio::awaitable<result<http_response>>
+    attempt(std::unique_ptr<connection>& conn, const std::string& target,
+            std::chrono::steady_clock::time_point deadline, bool& response_started);
 
     boost::asio::any_io_executor executor_;
     std::string host_;

@@ -35,11 +35,11 @@ result<dup_status_map> parse_replica_duplication(std::string_view body);
 
 // ---- GET /metrics -----------------------------------------------------------------------------
 struct metrics_query {
-    std::vector<std::string> with_metric_fields;              // e.g. {"name", "value"}
-    std::vector<std::string> types;                           // e.g. {"replica"}
-    std::vector<std::string> ids;                             // e.g. {"replica@2.0"}
+    std::vector<std::string> with_metric_fields;                 // e.g. {"name", "value"}
+    std::vector<std::string> types;                              // e.g. {"replica"}
+    std::vector<std::string> ids;                                // e.g. {"replica@2.0"}
     std::vector<std::pair<std::string, std::string>> attributes; // e.g. {{"table_id", "2"}}
-    std::vector<std::string> metrics;                         // exact metric names
+    std::vector<std::string> metrics;                            // exact metric names
     std::optional<bool> detail;
 };
 // "/metrics?..." with comma-joined, percent-encoded lists; absent lists are not sent because the

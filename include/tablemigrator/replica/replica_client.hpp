@@ -5,12 +5,12 @@
 
 #include <tablemigrator/core/result.hpp>
 #include <tablemigrator/replica/command_parsers.hpp>
-#include <tablemigrator/rpc/endpoint.hpp>
-#include <tablemigrator/rpc/session_pool.hpp>
-#include <tablemigrator/wire/frame.hpp>
 #include <tablemigrator/replica/http_client.hpp>
 #include <tablemigrator/replica/http_parsers.hpp>
 #include <tablemigrator/replica/server_generation.hpp>
+#include <tablemigrator/rpc/endpoint.hpp>
+#include <tablemigrator/rpc/session_pool.hpp>
+#include <tablemigrator/wire/frame.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -78,18 +78,21 @@ public:
     // client_errc::invalid_argument for "invalid arguments".
     boost::asio::awaitable<result<std::string>> remote_command(std::string cmd,
                                                                std::vector<std::string> args);
-    boost::asio::awaitable<result<perf_counters_reply>> perf_counters_by_substr(
-        std::vector<std::string> substrings);
+    boost::asio::awaitable<result<perf_counters_reply>>
+    perf_counters_by_substr(std::vector<std::string> substrings);
     boost::asio::awaitable<result<server_info_reply>> server_info();
     // replica.query-progress for every replica of a table on this node, or for given partitions
     // (an empty list is client_errc::invalid_argument: the server would report every replica).
     boost::asio::awaitable<result<query_progress_output>> query_progress(std::int32_t app_id);
-    boost::asio::awaitable<result<query_progress_output>> query_progress(std::vector<partition_id> pids);
+    boost::asio::awaitable<result<query_progress_output>>
+    query_progress(std::vector<partition_id> pids);
     boost::asio::awaitable<result<query_app_envs_output>> query_app_envs(std::int32_t app_id);
-    boost::asio::awaitable<result<query_app_envs_output>> query_app_envs(std::vector<partition_id> pids);
+    boost::asio::awaitable<result<query_app_envs_output>>
+    query_app_envs(std::vector<partition_id> pids);
     // replica.disable-empty-write: nullopt queries, true/false sets (node-wide, in memory).
     // A reply whose "error" is not "ok" is client_errc::invalid_argument.
-    boost::asio::awaitable<result<empty_write_reply>> disable_empty_write(std::optional<bool> disable);
+    boost::asio::awaitable<result<empty_write_reply>>
+    disable_empty_write(std::optional<bool> disable);
 
     // ---- decree RPCs (progress doc §5.3) --------------------------------------------------------
     // RPC_QUERY_PN_DECREE: the replica's last committed decree; its `err` is the error returned
@@ -105,7 +108,8 @@ public:
 
 private:
     boost::asio::awaitable<result<std::string>> http_get_ok(std::string target);
-    boost::asio::awaitable<result<wire::response_frame>> rpc_call(std::string name, wire::bytes args);
+    boost::asio::awaitable<result<wire::response_frame>> rpc_call(std::string name,
+                                                                  wire::bytes args);
 
     rpc::session_pool& pool_;
     rpc::endpoint ep_;

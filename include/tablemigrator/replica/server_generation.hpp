@@ -24,9 +24,9 @@ server_generation generation_from_server_info(const server_info_reply& info);
 
 // Reply shapes seen on the wire, used when no version string is available.
 struct generation_evidence {
-    bool hp_fields_seen = false;          // a meta reply carried hp_* host_port fields (master)
-    bool query_progress_known = false;    // replica.query-progress answered (master)
-    bool dup_metrics_seen = false;        // /metrics returned dup_* replica metrics (master)
+    bool hp_fields_seen = false;       // a meta reply carried hp_* host_port fields (master)
+    bool query_progress_known = false; // replica.query-progress answered (master)
+    bool dup_metrics_seen = false;     // /metrics returned dup_* replica metrics (master)
 };
 // master when any master-only shape was seen; otherwise unknown (2.4 and 2.5 cannot be told
 // apart by reply shapes alone, so the caller gets no guess).
