@@ -118,7 +118,7 @@ void parse_timing(const json::object& o, timing_config& t) {
     check_keys(o,
                {"config_sync_interval_ms", "duplication_sync_period_ms", "perf_counter_interval_ms",
                 "checkpoint_copy_ms", "shipping_rate", "group_check_interval_ms",
-                "meta_persist_throttle_ms", "dup_poll_delay_ms"},
+                "meta_persist_throttle_ms", "dup_poll_delay_ms", "failure_detection_ms"},
                "timing");
     for (const auto& kv : o) {
         auto k = kv.key();
@@ -138,6 +138,8 @@ void parse_timing(const json::object& o, timing_config& t) {
             t.meta_persist_throttle = get_ms(kv.value(), k);
         else if (k == "dup_poll_delay_ms")
             t.dup_poll_delay = get_ms(kv.value(), k);
+        else if (k == "failure_detection_ms")
+            t.failure_detection = get_ms(kv.value(), k);
     }
     for (auto p : {t.config_sync_interval, t.duplication_sync_period, t.perf_counter_interval,
                    t.group_check_interval, t.dup_poll_delay})

@@ -33,6 +33,7 @@ struct timing_config {
     millis group_check_interval{100000};    // group_check_interval_ms (shipped config.ini value)
     millis meta_persist_throttle{5000};     // dup_progress_min_update_period_ms
     millis dup_poll_delay{100};             // idle plog poll of the duplicator (100 ms constant)
+    millis failure_detection{15000};        // a dead replica's primaries move after this long
 };
 
 struct table_config {

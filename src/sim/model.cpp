@@ -382,7 +382,7 @@ void cluster_state::on_duplication_sync(int node, std::uint64_t gen_id) {
             if (!dp.has_duplicator && meta_up) {
                 // The primary learns about the duplication from this sync and creates a duplicator.
                 dp.has_duplicator = true;
-                if (d.status == dup_status::prepare) {
+                if (d.status == dup_status::prepare && !dp.prepared) {
                     // Emergency checkpoint covering the current decree.
                     dp.start_decree = ps.last_committed;
                     dp.checkpoint = ps.data;
@@ -391,7 +391,9 @@ void cluster_state::on_duplication_sync(int node, std::uint64_t gen_id) {
                 } else if (dp.start_decree < 0) {
                     dp.start_decree = ps.last_committed;
                 }
-                dp.confirmed = dp.start_decree;
+                // A duplicator replacing one on a failed primary restarts from the meta's
+                // persisted decree (progress doc §2.4); a new one from the start decree.
+                dp.confirmed = dp.meta_confirmed >= 0 ? dp.meta_confirmed : dp.start_decree;
             }
             if (!dp.has_duplicator)
                 continue;
@@ -569,7 +571,9 @@ void cluster_state::trim_log(table_state& t, std::int32_t pidx) {
         const auto& dp = dups.at(dupid).partitions[static_cast<std::size_t>(pidx)];
         if (!dp.has_duplicator)
             return;
-        keep_after = std::min(keep_after, dp.confirmed);
+        // Keep what a replacement duplicator may re-ship (from the meta-persisted decree).
+        keep_after = std::min(keep_after, dp.meta_confirmed >= 0 ? std::min(dp.meta_confirmed, dp.confirmed)
+                                                                  : dp.confirmed);
     }
     auto& log = t.partitions[static_cast<std::size_t>(pidx)].log;
     while (!log.empty() && log.front().decree <= keep_after)
@@ -638,7 +642,43 @@ void cluster_state::on_group_check(int node, std::uint64_t gen_id) {
 void cluster_state::stop_node(int node) {
     auto& n = nodes.at(static_cast<std::size_t>(node));
     n.alive = false;
-    ++n.generation_id; // its timers stop
+    auto gen_id = ++n.generation_id; // its timers stop
+    n.scanners.clear();
+    model_.events().schedule_after(cfg_.timing.failure_detection, [this, node, gen_id] {
+        if (nodes[static_cast<std::size_t>(node)].generation_id == gen_id)
+            fail_over(node);
+    });
+}
+
+void cluster_state::fail_over(int node) {
+    auto& n = nodes.at(static_cast<std::size_t>(node));
+    if (n.alive)
+        return;
+    auto primaries = n.primaries;
+    for (auto [app_id, pidx] : primaries) {
+        auto& t = tables.at(app_id);
+        auto& p = t.partitions[static_cast<std::size_t>(pidx)];
+        if (p.primary != node)
+            continue;
+        auto it = std::find_if(p.secondaries.begin(), p.secondaries.end(),
+                               [&](int s) { return nodes[static_cast<std::size_t>(s)].alive; });
+        if (it == p.secondaries.end())
+            continue; // no live replica: the partition stays unavailable
+        int np = *it;
+        // The old primary stays listed as a secondary (it re-learns when it comes back).
+        *it = node;
+        p.primary = np;
+        ++p.ballot;
+        p.last_prepare_at = model_.now();
+        auto& old_list = n.primaries;
+        old_list.erase(std::remove(old_list.begin(), old_list.end(), std::make_pair(app_id, pidx)),
+                       old_list.end());
+        nodes[static_cast<std::size_t>(np)].primaries.emplace_back(app_id, pidx);
+        for (auto dupid : t.dups)
+            dups.at(dupid).partitions[static_cast<std::size_t>(pidx)].has_duplicator = false;
+        spdlog::info("sim {}: partition {}.{} fails over from node {} to node {} (ballot {})", cfg_.name,
+                     app_id, pidx, node, np, p.ballot);
+    }
 }
 
 void cluster_state::restart_node(int node) {

@@ -259,6 +259,8 @@ public:
     void schedule_ship_tick(std::int32_t dupid);
 
     void stop_node(int node);
+    // The meta's reaction to a dead node: each of its primaries moves to a live secondary (ballot+1).
+    void fail_over(int node);
     void restart_node(int node);
     void set_config_sync_interval(int node, sim_time period);
 

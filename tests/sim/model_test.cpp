@@ -259,3 +259,38 @@ TEST_CASE("sim model: progress counters refresh on their own periods") {
                                        std::to_string(t->app_id) + ".0";
     CHECK(found);
 }
+
+TEST_CASE("sim model: a dead node's primaries fail over and duplication resumes from the meta-persisted decree") {
+    auto cfg = two_clusters(generation::master);
+    cfg.clusters[0].timing.failure_detection = 5s;
+    model m(cfg, 1700000000000000);
+    m.start();
+    auto& src = *m.find_cluster("src");
+    auto& dst = *m.find_cluster("dst");
+    auto* t = src.find_table("t");
+    auto& d = src.add_duplication(*t, "dst", "t", 0, true);
+    auto dupid = d.dupid;
+    m.events().advance_to(14s);
+    REQUIRE(src.dups.at(dupid).status == dup_status::log);
+    for (int i = 0; i < 10; ++i)
+        put(src, *t, 0, "k" + std::to_string(i), "v");
+    m.events().advance_to(21s); // shipped, and persisted by the meta at the 20 s sync
+    auto old_primary = t->partitions[0].primary;
+    auto ballot = t->partitions[0].ballot;
+    auto persisted = src.dups.at(dupid).partitions[0].meta_confirmed;
+    CHECK(persisted >= 10);
+    src.stop_node(old_primary);
+    for (int i = 10; i < 15; ++i)
+        put(src, *t, 0, "k" + std::to_string(i), "v");
+    m.events().advance_to(25s);
+    CHECK(t->partitions[0].primary == old_primary); // not detected yet
+    m.events().advance_to(27s);
+    CHECK(t->partitions[0].primary != old_primary);
+    CHECK(t->partitions[0].ballot == ballot + 1);
+    CHECK_FALSE(src.dups.at(dupid).partitions[0].has_duplicator);
+    m.events().advance_to(40s); // the new primary's duplication sync creates a duplicator
+    auto& dp = src.dups.at(dupid).partitions[0];
+    CHECK(dp.has_duplicator);
+    CHECK(dp.confirmed == t->partitions[0].last_committed);
+    CHECK(dst.find_table("t")->partitions[0].data.size() == 15);
+}

@@ -425,3 +425,29 @@ TEST_CASE("sim faults: stop/restart a replica on the same port, delay and drop r
     auto ports = admin_get(fx, "/ports");
     CHECK(ports.at("clusters").at("src").at("replica").as_array().size() == 3);
 }
+
+TEST_CASE("sim faults: after a replica stops, the meta moves its primaries and clients re-resolve") {
+    auto cfg = config(generation::master);
+    cfg.clusters[0].timing.failure_detection = millis(100);
+    sim_fixture fx(cfg);
+    put(fx, "a", "v");
+    auto dead = fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary; });
+    admin_get(fx, "/fault/stop?cluster=src&role=replica&index=" + std::to_string(dead));
+    client meta(fx.meta_port("src"));
+    idl::query_cfg_request q;
+    q.app_name = "t";
+    REQUIRE(fx.eventually([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary != dead; }));
+    auto r = meta.call_typed<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", q);
+    CHECK(r.partitions[4].ballot == 2);
+    CHECK(r.partitions[4].primary.port() != fx.replica_port("src", dead));
+    // A client that re-resolved reads the data from the new primary.
+    auto key = encode_full_key("a", "s");
+    auto rt = route_key(fx, "src", "t", key);
+    client c(rt.port);
+    auto g = c.call_typed<idl::read_response>("RPC_RRDB_RRDB_GET", idl::blob(key), rt.header);
+    CHECK(g.value.str() == "v");
+    // list_nodes reports the dead node last.
+    auto nodes = meta.call_typed<idl::configuration_list_nodes_response>("RPC_CM_LIST_NODES",
+                                                                         idl::configuration_list_nodes_request{});
+    CHECK(nodes.infos.back().status == 2);
+}
