@@ -148,11 +148,15 @@ cli_outcome parse_cli(int argc, const char* const* argv) {
         std::ostringstream out, err;
         cli_outcome r;
         r.exit_code = app.exit(e, out, err) == 0 ? 0 : 2;
-        r.message = out.str() + err.str();
-        while (!r.message.empty() && r.message.back() == '\n')
-            r.message.pop_back();
-        if (r.exit_code != 0)
-            r.message = "pegasus-load: " + r.message;
+        if (r.exit_code == 0) {
+            r.message = out.str(); // --help
+            while (!r.message.empty() && r.message.back() == '\n')
+                r.message.pop_back();
+            return r;
+        }
+        // CLI11 adds "Run with --help ..." on a second line: keep the error line only.
+        auto text = err.str();
+        r.message = "pegasus-load: " + text.substr(0, text.find('\n'));
         return r;
     }
 
