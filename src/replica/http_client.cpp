@@ -3,6 +3,7 @@
 // terminal cancellation to the socket operations.
 #include <tablemigrator/replica/http_client.hpp>
 
+#include <tablemigrator/async/with_timeout.hpp>
 #include <tablemigrator/core/error.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -100,9 +101,17 @@ http_client::attempt(std::unique_ptr<connection>& conn, const std::string& targe
         tcp::resolver resolver(executor_);
         // Awaitables are built in their own statement throughout: g++ 12 mishandles class-type
         // temporaries (like a std::string argument) inside a co_await expression.
+        // The stream's expiry does not cover name resolution, so it gets the deadline itself.
         const std::string service = std::to_string(port_);
-        auto resolve = resolver.async_resolve(host_, service, use_tuple);
-        auto [rec, endpoints] = co_await std::move(resolve);
+        auto resolve = resolver.async_resolve(host_, service, tcp::resolver::numeric_service,
+                                              use_tuple);
+        auto bounded = async::with_deadline(std::move(resolve), deadline);
+        auto resolved = co_await std::move(bounded);
+        if (!resolved) {
+            spdlog::debug("http {}:{} resolve: {}", host_, port_, resolved.error().message());
+            co_return resolved.error();
+        }
+        auto [rec, endpoints] = std::move(*resolved);
         if (rec) {
             spdlog::debug("http {}:{} resolve failed: {}", host_, port_, rec.message());
             co_return map_transport_error(rec);
