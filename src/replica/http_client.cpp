@@ -103,8 +103,8 @@ http_client::attempt(std::unique_ptr<connection>& conn, const std::string& targe
         // temporaries (like a std::string argument) inside a co_await expression.
         // The stream's expiry does not cover name resolution, so it gets the deadline itself.
         const std::string service = std::to_string(port_);
-        auto resolve = resolver.async_resolve(host_, service, tcp::resolver::numeric_service,
-                                              use_tuple);
+        auto resolve =
+            resolver.async_resolve(host_, service, tcp::resolver::numeric_service, use_tuple);
         auto bounded = async::with_deadline(std::move(resolve), deadline);
         auto resolved = co_await std::move(bounded);
         if (!resolved) {
