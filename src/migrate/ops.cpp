@@ -89,7 +89,10 @@ public:
     }
 
     asio::awaitable<result<ev_duplication>> query_duplication() override {
-        co_await ctx_.budget.acquire();
+        {
+            auto wait = ctx_.budget.acquire();
+            co_await std::move(wait);
+        }
         auto op = ctx_.source_meta->query_duplication(plan_.table);
         auto dups = co_await std::move(op);
         if (!dups)
@@ -104,7 +107,10 @@ public:
     }
 
     asio::awaitable<result<ev_backlog>> query_backlog() override {
-        co_await ctx_.budget.acquire();
+        {
+            auto wait = ctx_.budget.acquire();
+            co_await std::move(wait);
+        }
         auto op = ctx_.source_meta->query_duplication(plan_.table);
         auto dups = co_await std::move(op);
         if (!dups)
@@ -178,7 +184,10 @@ public:
     }
 
     asio::awaitable<result<drain_observation>> drain_samples() override {
-        co_await ctx_.budget.acquire();
+        {
+            auto wait = ctx_.budget.acquire();
+            co_await std::move(wait);
+        }
         auto cfg_op = ctx_.source_meta->query_config(plan_.table);
         auto cfg = co_await std::move(cfg_op);
         if (!cfg)
@@ -190,9 +199,15 @@ public:
             if (p.primary)
                 by_primary[*p.primary].push_back(p.partition_index);
         for (const auto& [ep, pidxs] : by_primary) {
-            auto samples = ctx_.generation == replica::server_generation::master
-                               ? co_await master_samples(ep, pidxs)
-                               : co_await legacy_samples(ep, pidxs);
+            // No co_await inside a conditional expression (g++ 12 coroutine miscompilation).
+            result<std::vector<drain_sample>> samples{std::vector<drain_sample>{}};
+            if (ctx_.generation == replica::server_generation::master) {
+                auto op = master_samples(ep, pidxs);
+                samples = co_await std::move(op);
+            } else {
+                auto op = legacy_samples(ep, pidxs);
+                samples = co_await std::move(op);
+            }
             if (!samples)
                 co_return fail<drain_observation>(samples.error());
             obs.samples.insert(obs.samples.end(), samples->begin(), samples->end());
