@@ -440,3 +440,34 @@ TEST_CASE("disable-empty-write: query, set, errors, unknown command") {
           client_errc::unsupported_version);
     CHECK(parse_disable_empty_write("{\"x\":1}").error() == bad_json);
 }
+
+TEST_CASE("parsers: every truncation of a valid reply is an error value, never a crash") {
+    const std::string dup =
+        R"({"1":{"3.0":{"duplicating":true,"not_confirmed_mutations_num":1,"not_duplicated_mutations_num":0,"fail_mode":"FAIL_SLOW"}}})";
+    const std::string metrics =
+        R"({"cluster":"c","entities":[{"type":"replica","id":"replica@2.0","attributes":{"table_id":"2"},"metrics":[{"name":"m","value":1}]}]})";
+    const std::string counters =
+        R"({"result":"OK","timestamp":1,"timestamp_str":"x","counters":[{"name":"a*b*c@1.0","type":"RATE","value":1}]})";
+    const std::string text(query_progress_example);
+    for (std::size_t n = 0; n < text.size(); ++n) {
+        // Some prefixes end exactly between entries and are valid; none may throw.
+        CHECK_NOTHROW((void)parse_query_progress(text.substr(0, n)));
+        CHECK_NOTHROW((void)parse_query_app_envs(text.substr(0, n)));
+    }
+    for (std::size_t n = 0; n + 1 < dup.size(); ++n)
+        CHECK_FALSE(parse_replica_duplication(dup.substr(0, n)).has_value());
+    for (std::size_t n = 0; n + 1 < metrics.size(); ++n)
+        CHECK_FALSE(parse_metrics(metrics.substr(0, n)).has_value());
+    for (std::size_t n = 0; n + 1 < counters.size(); ++n)
+        CHECK_FALSE(parse_perf_counters(counters.substr(0, n)).has_value());
+    // Valid JSON of the wrong shape everywhere.
+    for (const char* wrong : {"[]", "1", "\"s\"", "null", "{\"a\":[1,{}]}"}) {
+        CHECK_FALSE(parse_data_version(wrong).has_value());
+        CHECK_FALSE(parse_metrics(wrong).has_value());
+        CHECK_FALSE(parse_version(wrong).has_value());
+        CHECK_FALSE(parse_update_config(wrong).has_value());
+        CHECK_FALSE(parse_perf_counters(wrong).has_value());
+        CHECK_FALSE(parse_disable_empty_write(wrong).has_value());
+        CHECK_FALSE(parse_replica_progress_json(wrong).has_value());
+    }
+}

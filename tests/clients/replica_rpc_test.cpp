@@ -8,6 +8,11 @@
 #include <tablemigrator/wire/message.hpp>
 #include <tablemigrator/wire/types.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <map>
 
 using namespace tablemigrator;
@@ -275,5 +280,38 @@ TEST_CASE("replica_client: generation detection on a dead server returns the err
         auto g = co_await client.detect_generation();
         REQUIRE_FALSE(g.has_value());
         CHECK(is_retryable(g.error()));
+    });
+}
+
+TEST_CASE("replica_client: cancelling an in-flight remote command completes it with cancelled") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server silent(
+            io, [](const wire::request_frame&) { return std::optional<wire::bytes>{}; });
+        rpc::session_pool pool(io.get_executor());
+        replica_client client(io.get_executor(), pool, silent.endpoint());
+        asio::cancellation_signal signal;
+        std::optional<result<query_progress_output>> got;
+        auto op = client.query_progress(3);
+        asio::co_spawn(
+            io, std::move(op),
+            asio::bind_cancellation_slot(
+                signal.slot(), [&](std::exception_ptr e, result<query_progress_output> r) {
+                    if (e)
+                        std::rethrow_exception(e);
+                    got = std::move(r);
+                }));
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer t(ex);
+        while (silent.requests() == 0) {
+            t.expires_after(5ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        signal.emit(asio::cancellation_type::terminal);
+        while (!got) {
+            t.expires_after(5ms);
+            co_await t.async_wait(asio::use_awaitable);
+        }
+        REQUIRE_FALSE(got->has_value());
+        CHECK(got->error() == client_errc::cancelled);
     });
 }
