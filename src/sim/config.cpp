@@ -47,7 +47,8 @@ void check_keys(const json::object& o, std::initializer_list<std::string_view> a
         for (auto a : allowed)
             ok = ok || kv.key() == a;
         if (!ok)
-            throw parse_error{"unknown key '" + std::string(kv.key()) + "' in " + std::string(where)};
+            throw parse_error{"unknown key '" + std::string(kv.key()) + "' in " +
+                              std::string(where)};
     }
 }
 

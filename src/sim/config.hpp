@@ -1,5 +1,6 @@
 // pegasus-sim configuration: clusters, servers, tables, duplication targets and timing knobs, read
-// from a JSON file (format documented in docs/pegasus-sim.md) and overridable from the command line.
+// from a JSON file (format documented in docs/pegasus-sim.md) and overridable from the command
+// line.
 #pragma once
 
 #include <tablemigrator/core/result.hpp>
@@ -25,15 +26,16 @@ using millis = std::chrono::milliseconds;
 
 // Timing knobs (pegasus-progress-and-cutover.md §6.1). Defaults are the real servers' defaults.
 struct timing_config {
-    millis config_sync_interval{30000};     // [replication] config_sync_interval_ms
-    millis duplication_sync_period{10000};  // duplication_sync_period_second (10 s constant on 2.4/2.5)
-    millis perf_counter_interval{10000};    // perf_counter_update_interval_seconds
-    millis checkpoint_copy_duration{2000};  // time the target needs to pull the checkpoint
-    double shipping_rate = 1000.0;          // shipped mutations per second per partition
-    millis group_check_interval{100000};    // group_check_interval_ms (shipped config.ini value)
-    millis meta_persist_throttle{5000};     // dup_progress_min_update_period_ms
-    millis dup_poll_delay{100};             // idle plog poll of the duplicator (100 ms constant)
-    millis failure_detection{15000};        // a dead replica's primaries move after this long
+    millis config_sync_interval{30000}; // [replication] config_sync_interval_ms
+    millis duplication_sync_period{
+        10000}; // duplication_sync_period_second (10 s constant on 2.4/2.5)
+    millis perf_counter_interval{10000};   // perf_counter_update_interval_seconds
+    millis checkpoint_copy_duration{2000}; // time the target needs to pull the checkpoint
+    double shipping_rate = 1000.0;         // shipped mutations per second per partition
+    millis group_check_interval{100000};   // group_check_interval_ms (shipped config.ini value)
+    millis meta_persist_throttle{5000};    // dup_progress_min_update_period_ms
+    millis dup_poll_delay{100};            // idle plog poll of the duplicator (100 ms constant)
+    millis failure_detection{15000};       // a dead replica's primaries move after this long
 };
 
 struct table_config {
@@ -54,8 +56,8 @@ struct cluster_config {
     std::string zookeeper_root; // default "/pegasus/<name>"
     // [duplication-group]: cluster name -> id 1..127 (should contain this cluster too).
     std::map<std::string, int> duplication_group;
-    // [pegasus.clusters]: remote cluster name -> meta list "h:p,h:p". An empty value means "the meta
-    // list of the simulated cluster of that name", filled in once ports are bound.
+    // [pegasus.clusters]: remote cluster name -> meta list "h:p,h:p". An empty value means "the
+    // meta list of the simulated cluster of that name", filled in once ports are bound.
     std::map<std::string, std::string> remote_clusters;
     bool duplication_enabled = true;
     bool dup_ignore_other_cluster_ids = false; // master only

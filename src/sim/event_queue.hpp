@@ -18,7 +18,8 @@ class event_queue {
 public:
     using event_id = std::uint64_t;
 
-    explicit event_queue(std::int64_t unix_epoch_us = 0) : unix_base_us_(unix_epoch_us) {}
+    explicit event_queue(std::int64_t unix_epoch_us = 0)
+        : unix_base_us_(unix_epoch_us) {}
 
     sim_time now() const noexcept { return now_; }
     // Wall-clock microseconds matching now() (for dupids, create_ts, timetags, timestamps).

@@ -1,5 +1,6 @@
-// pegasus-sim: serves simulated Pegasus clusters on 127.0.0.1 from a JSON config (docs/pegasus-sim.md),
-// prints the bound ports as JSON on stdout and optionally writes them to --ports-file.
+// pegasus-sim: serves simulated Pegasus clusters on 127.0.0.1 from a JSON config
+// (docs/pegasus-sim.md), prints the bound ports as JSON on stdout and optionally writes them to
+// --ports-file.
 #include "sim/simulation.hpp"
 
 #include <tablemigrator/core/log.hpp>
@@ -24,13 +25,16 @@ int main(int argc, char** argv) {
     app.add_option("-c,--config", config_file, "JSON config file (default: one cluster 'onebox')");
     app.add_option("--ports-file", ports_file, "write the bound ports as JSON to this file");
     app.add_option("--admin-port", admin_port, "admin HTTP port (0 = any)");
-    app.add_option("--generation", generation_text, "override every cluster's generation: 2.4, 2.5, master");
+    app.add_option("--generation", generation_text,
+                   "override every cluster's generation: 2.4, 2.5, master");
     app.add_option("--config-sync-interval-ms", config_sync_ms, "override config_sync_interval_ms");
-    app.add_option("--duplication-sync-period-ms", dup_sync_ms, "override duplication_sync_period_ms");
+    app.add_option("--duplication-sync-period-ms", dup_sync_ms,
+                   "override duplication_sync_period_ms");
     app.add_option("--perf-counter-interval-ms", perf_ms, "override perf_counter_interval_ms");
     app.add_option("--group-check-interval-ms", group_check_ms, "override group_check_interval_ms");
     app.add_option("--checkpoint-copy-ms", checkpoint_ms, "override checkpoint_copy_ms");
-    app.add_option("--shipping-rate", shipping_rate, "override shipping_rate (mutations/s per partition)");
+    app.add_option("--shipping-rate", shipping_rate,
+                   "override shipping_rate (mutations/s per partition)");
     app.add_option("--log-level", log_level_text, "trace|debug|info|warn|error|off");
     CLI11_PARSE(app, argc, argv);
 

@@ -19,12 +19,20 @@ namespace {
 
 using idl::rdsn_error;
 
-std::string ack(const wire::request_frame& f) { return f.name + "_ACK"; }
+std::string ack(const wire::request_frame& f) {
+    return f.name + "_ACK";
+}
 
-idl::rpc_address address_of(std::uint16_t port) { return idl::rpc_address::from_ipv4(127, 0, 0, 1, port); }
-idl::host_port host_port_of(std::uint16_t port) { return idl::host_port("localhost", port); }
+idl::rpc_address address_of(std::uint16_t port) {
+    return idl::rpc_address::from_ipv4(127, 0, 0, 1, port);
+}
+idl::host_port host_port_of(std::uint16_t port) {
+    return idl::host_port("localhost", port);
+}
 
-bool is_master(const cluster_state& c) { return c.gen() == generation::master; }
+bool is_master(const cluster_state& c) {
+    return c.gen() == generation::master;
+}
 
 template <class Req>
 std::optional<Req> args(const wire::request_frame& f) {
@@ -87,7 +95,8 @@ std::optional<wire::bytes> query_config(cluster_state& c, int meta, const wire::
     resp.is_stateful = true;
     for (auto idx : req->partition_indices)
         if (idx >= 0 && idx < t->partition_count)
-            resp.partitions.push_back(partition_config(c, *t, t->partitions[static_cast<std::size_t>(idx)]));
+            resp.partitions.push_back(
+                partition_config(c, *t, t->partitions[static_cast<std::size_t>(idx)]));
     if (resp.partitions.empty())
         for (const auto& p : t->partitions)
             resp.partitions.push_back(partition_config(c, *t, p));
@@ -113,12 +122,13 @@ std::optional<wire::bytes> cluster_info(cluster_state& c, int meta, const wire::
         resp.values.push_back(std::move(v));
     };
     add("meta_servers", c.meta_list());
-    add("primary_meta_server", "127.0.0.1:" + std::to_string(c.metas[static_cast<std::size_t>(meta)].port));
+    add("primary_meta_server",
+        "127.0.0.1:" + std::to_string(c.metas[static_cast<std::size_t>(meta)].port));
     add("zookeeper_hosts", c.config().zookeeper_hosts);
     add("zookeeper_root", c.config().zookeeper_root);
     add("meta_function_level", "lively");
-    add("balance_operation_count",
-        "{\n    \"move_pri\": \"0\",\n    \"copy_pri\": \"0\",\n    \"copy_sec\": \"0\",\n    \"total\": \"0\"\n}");
+    add("balance_operation_count", "{\n    \"move_pri\": \"0\",\n    \"copy_pri\": \"0\",\n    "
+                                   "\"copy_sec\": \"0\",\n    \"total\": \"0\"\n}");
     add("primary_replica_count_stddev", "0.00");
     add("total_replica_count_stddev", "0.00");
     add("cluster_name", c.name());
@@ -151,7 +161,8 @@ std::optional<wire::bytes> list_nodes(cluster_state& c, int meta, const wire::re
     return wire::encode_reply(ack(f), f.seqid, resp);
 }
 
-bool pattern_matches(const std::string& name, const std::string& pattern, std::int32_t type, bool& bad) {
+bool pattern_matches(const std::string& name, const std::string& pattern, std::int32_t type,
+                     bool& bad) {
     switch (type) {
     case 1:
         return true;
@@ -229,26 +240,43 @@ std::optional<wire::bytes> list_apps(cluster_state& c, int meta, const wire::req
 // Keys the master's env validator knows; 2.4/2.5 accept any key (only known keys are checked).
 bool is_supported_env_key(const std::string& k) {
     static const std::set<std::string> keys = {
-        "replica.deny_client_request",      "replica.write_throttling",
-        "replica.write_throttling_by_size", "replica.read_throttling",
-        "replica.read_throttling_by_size",  "replica.split.validate_partition_hash",
-        "replica.slow_query_threshold",     "replica.rocksdb_iteration_threshold_time_ms",
-        "replica.rocksdb_block_cache_enabled", "default_ttl",
-        "rocksdb.usage_scenario",           "rocksdb.checkpoint.reserve_min_count",
-        "rocksdb.checkpoint.reserve_time_seconds", "rocksdb.write_buffer_size",
-        "rocksdb.num_levels",               "rocksdb.allow_ingest_behind",
-        "business.info",                    "replica_access_controller.allowed_users",
-        "replica_access_controller.ranger_policies", "user_specified_compaction",
-        "manual_compact.disabled",          "manual_compact.max_concurrent_running_count",
-        "manual_compact.once.trigger_time", "manual_compact.once.target_level",
-        "manual_compact.once.bottommost_level_compaction", "manual_compact.periodic.trigger_time",
-        "manual_compact.periodic.target_level", "manual_compact.periodic.bottommost_level_compaction",
-        "duplication.master_cluster",       "duplication.master_metas",
-        "duplication.master_app_name",      "duplication.follower_app_status"};
+        "replica.deny_client_request",
+        "replica.write_throttling",
+        "replica.write_throttling_by_size",
+        "replica.read_throttling",
+        "replica.read_throttling_by_size",
+        "replica.split.validate_partition_hash",
+        "replica.slow_query_threshold",
+        "replica.rocksdb_iteration_threshold_time_ms",
+        "replica.rocksdb_block_cache_enabled",
+        "default_ttl",
+        "rocksdb.usage_scenario",
+        "rocksdb.checkpoint.reserve_min_count",
+        "rocksdb.checkpoint.reserve_time_seconds",
+        "rocksdb.write_buffer_size",
+        "rocksdb.num_levels",
+        "rocksdb.allow_ingest_behind",
+        "business.info",
+        "replica_access_controller.allowed_users",
+        "replica_access_controller.ranger_policies",
+        "user_specified_compaction",
+        "manual_compact.disabled",
+        "manual_compact.max_concurrent_running_count",
+        "manual_compact.once.trigger_time",
+        "manual_compact.once.target_level",
+        "manual_compact.once.bottommost_level_compaction",
+        "manual_compact.periodic.trigger_time",
+        "manual_compact.periodic.target_level",
+        "manual_compact.periodic.bottommost_level_compaction",
+        "duplication.master_cluster",
+        "duplication.master_metas",
+        "duplication.master_app_name",
+        "duplication.follower_app_status"};
     return keys.count(k) != 0;
 }
 
-std::optional<wire::bytes> update_app_env(cluster_state& c, int meta, const wire::request_frame& f) {
+std::optional<wire::bytes> update_app_env(cluster_state& c, int meta,
+                                          const wire::request_frame& f) {
     auto req = args<idl::configuration_update_app_env_request>(f);
     if (!req)
         return std::nullopt;
@@ -271,7 +299,8 @@ std::optional<wire::bytes> update_app_env(cluster_state& c, int meta, const wire
         for (std::size_t i = 0; i < req->keys.size(); ++i) {
             const auto& k = req->keys[i];
             if (is_master(c) && !is_supported_env_key(k))
-                return reply(rdsn_errc::ERR_INVALID_PARAMETERS, fmt::format("app_env '{}' is not supported", k));
+                return reply(rdsn_errc::ERR_INVALID_PARAMETERS,
+                             fmt::format("app_env '{}' is not supported", k));
             if (k == "replica.deny_client_request" && !is_valid_deny_value(req->values[i]))
                 return reply(rdsn_errc::ERR_INVALID_PARAMETERS,
                              "Invalid deny client args, valid include: timeout*all, timeout*write, "
@@ -333,7 +362,8 @@ bool transition_allowed(dup_status from, dup_status to) {
            (from == dup_status::log && to == dup_status::pause);
 }
 
-std::optional<wire::bytes> add_duplication(cluster_state& c, int meta, const wire::request_frame& f) {
+std::optional<wire::bytes> add_duplication(cluster_state& c, int meta,
+                                           const wire::request_frame& f) {
     auto req = args<idl::duplication_add_request>(f);
     if (!req)
         return std::nullopt;
@@ -351,27 +381,35 @@ std::optional<wire::bytes> add_duplication(cluster_state& c, int meta, const wir
     if (!c.config().duplication_enabled)
         return reply(rdsn_errc::ERR_SERVICE_NOT_ACTIVE, "duplication is not enabled");
     const auto& remote = req->remote_cluster_name;
-    const bool checkpoint = !req->__isset.is_duplicating_checkpoint || req->is_duplicating_checkpoint;
+    const bool checkpoint =
+        !req->__isset.is_duplicating_checkpoint || req->is_duplicating_checkpoint;
     if (remote == c.name())
-        return reply(rdsn_errc::ERR_INVALID_PARAMETERS, "illegal operation: adding duplication to itself");
-    if (!(master && c.config().dup_ignore_other_cluster_ids) && !c.config().duplication_group.count(remote))
         return reply(rdsn_errc::ERR_INVALID_PARAMETERS,
-                     fmt::format("get_duplication_cluster_id({}) failed, error: ERR_OBJECT_NOT_FOUND", remote));
+                     "illegal operation: adding duplication to itself");
+    if (!(master && c.config().dup_ignore_other_cluster_ids) &&
+        !c.config().duplication_group.count(remote))
+        return reply(
+            rdsn_errc::ERR_INVALID_PARAMETERS,
+            fmt::format("get_duplication_cluster_id({}) failed, error: ERR_OBJECT_NOT_FOUND",
+                        remote));
     if (!c.config().remote_clusters.count(remote))
-        return reply(rdsn_errc::ERR_INVALID_PARAMETERS,
-                     fmt::format("failed to find cluster[{}] address in config [pegasus.clusters]", remote));
+        return reply(
+            rdsn_errc::ERR_INVALID_PARAMETERS,
+            fmt::format("failed to find cluster[{}] address in config [pegasus.clusters]", remote));
     if (master && req->__isset.remote_replica_count && req->remote_replica_count < 0)
         return reply(rdsn_errc::ERR_INVALID_PARAMETERS, "remote_replica_count should be >= 0");
     auto* t = c.find_table(req->app_name);
     if (!t || t->status != app_status::available)
-        return reply(rdsn_errc::ERR_APP_NOT_EXIST, fmt::format("app {} was not found", req->app_name));
+        return reply(rdsn_errc::ERR_APP_NOT_EXIST,
+                     fmt::format("app {} was not found", req->app_name));
     // Fields 4/5 exist on master only; older servers skip them as unknown fields.
     std::string remote_app = master && req->__isset.remote_app_name && !req->remote_app_name.empty()
                                  ? req->remote_app_name
                                  : t->name;
-    std::int32_t remote_replicas = master && req->__isset.remote_replica_count && req->remote_replica_count > 0
-                                       ? req->remote_replica_count
-                                       : t->max_replica_count;
+    std::int32_t remote_replicas =
+        master && req->__isset.remote_replica_count && req->remote_replica_count > 0
+            ? req->remote_replica_count
+            : t->max_replica_count;
     duplication_state* existing = nullptr;
     for (auto dupid : t->dups) {
         auto& d = c.dups.at(dupid);
@@ -380,10 +418,11 @@ std::optional<wire::bytes> add_duplication(cluster_state& c, int meta, const wir
     }
     if (!existing && master)
         for (const auto& [dupid, d] : c.dups)
-            if (d.app_id != t->app_id && d.remote_cluster == remote && d.remote_app_name == remote_app)
+            if (d.app_id != t->app_id && d.remote_cluster == remote &&
+                d.remote_app_name == remote_app)
                 return reply(rdsn_errc::ERR_INVALID_PARAMETERS,
-                             fmt::format("duplication to {}.{} already exists for another table", remote,
-                                         remote_app));
+                             fmt::format("duplication to {}.{} already exists for another table",
+                                         remote, remote_app));
     if (existing) {
         auto target = checkpoint ? dup_status::prepare : dup_status::log;
         if (!transition_allowed(existing->status, target)) {
@@ -394,10 +433,11 @@ std::optional<wire::bytes> add_duplication(cluster_state& c, int meta, const wir
                 resp.dupid = 0;
                 return wire::encode_reply(ack(f), f.seqid, resp);
             }
-            return reply(rdsn_errc::ERR_INVALID_PARAMETERS,
-                         fmt::format("start dup[{}] failed: invalid status transition from {} to {}",
-                                     existing->dupid, dup_status_name(existing->status),
-                                     dup_status_name(target)));
+            return reply(
+                rdsn_errc::ERR_INVALID_PARAMETERS,
+                fmt::format("start dup[{}] failed: invalid status transition from {} to {}",
+                            existing->dupid, dup_status_name(existing->status),
+                            dup_status_name(target)));
         }
         resp.appid = t->app_id;
         resp.dupid = existing->dupid;
@@ -444,7 +484,8 @@ idl::duplication_entry entry_of(const cluster_state& c, const duplication_state&
     return e;
 }
 
-std::optional<wire::bytes> query_duplication(cluster_state& c, int meta, const wire::request_frame& f) {
+std::optional<wire::bytes> query_duplication(cluster_state& c, int meta,
+                                             const wire::request_frame& f) {
     auto req = args<idl::duplication_query_request>(f);
     if (!req)
         return std::nullopt;
@@ -463,7 +504,8 @@ std::optional<wire::bytes> query_duplication(cluster_state& c, int meta, const w
     return wire::encode_reply(ack(f), f.seqid, resp);
 }
 
-std::optional<wire::bytes> modify_duplication(cluster_state& c, int meta, const wire::request_frame& f) {
+std::optional<wire::bytes> modify_duplication(cluster_state& c, int meta,
+                                              const wire::request_frame& f) {
     auto req = args<idl::duplication_modify_request>(f);
     if (!req)
         return std::nullopt;
@@ -482,7 +524,8 @@ std::optional<wire::bytes> modify_duplication(cluster_state& c, int meta, const 
         return reply(rdsn_errc::ERR_OBJECT_NOT_FOUND);
     auto& d = c.dups.at(req->dupid);
     bool change_status = req->__isset.status && req->status != static_cast<std::int32_t>(d.status);
-    bool change_mode = req->__isset.fail_mode && req->fail_mode != static_cast<std::int32_t>(d.mode);
+    bool change_mode =
+        req->__isset.fail_mode && req->fail_mode != static_cast<std::int32_t>(d.mode);
     if (change_status) {
         if (req->status < 0 || req->status > 5 ||
             !transition_allowed(d.status, static_cast<dup_status>(req->status)))
@@ -505,7 +548,8 @@ std::optional<wire::bytes> modify_duplication(cluster_state& c, int meta, const 
     return reply(rdsn_errc::ERR_OK);
 }
 
-std::optional<wire::bytes> list_duplication(cluster_state& c, int meta, const wire::request_frame& f) {
+std::optional<wire::bytes> list_duplication(cluster_state& c, int meta,
+                                            const wire::request_frame& f) {
     auto req = args<idl::duplication_list_request>(f);
     if (!req)
         return std::nullopt;
@@ -539,12 +583,14 @@ std::optional<wire::bytes> cli_call(cluster_state& c, int meta, const wire::requ
     auto req = args<idl::command>(f);
     if (!req)
         return std::nullopt;
-    return wire::encode_string_reply(ack(f), f.seqid, meta_remote_command(c, meta, req->cmd, req->arguments));
+    return wire::encode_string_reply(ack(f), f.seqid,
+                                     meta_remote_command(c, meta, req->cmd, req->arguments));
 }
 
 } // namespace
 
-std::optional<wire::bytes> handle_meta_request(cluster_state& c, int meta, const wire::request_frame& f) {
+std::optional<wire::bytes> handle_meta_request(cluster_state& c, int meta,
+                                               const wire::request_frame& f) {
     const auto& n = f.name;
     if (n == "RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX")
         return query_config(c, meta, f);

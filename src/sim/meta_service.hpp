@@ -11,6 +11,7 @@
 namespace tablemigrator::sim {
 
 // Handles one request addressed to meta server `meta` of cluster `c`. nullopt = no reply.
-std::optional<wire::bytes> handle_meta_request(cluster_state& c, int meta, const wire::request_frame& f);
+std::optional<wire::bytes> handle_meta_request(cluster_state& c, int meta,
+                                               const wire::request_frame& f);
 
 } // namespace tablemigrator::sim

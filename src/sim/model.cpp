@@ -1,5 +1,6 @@
-// The simulated deployment's state machine: writes and decrees, per-node timers (config sync, duplication
-// sync, perf-counter snapshot, group check), the duplication lifecycle and the rate-limited shipper.
+// The simulated deployment's state machine: writes and decrees, per-node timers (config sync,
+// duplication sync, perf-counter snapshot, group check), the duplication lifecycle and the
+// rate-limited shipper.
 #include "sim/model.hpp"
 
 #include <spdlog/spdlog.h>
@@ -66,7 +67,8 @@ std::uint64_t make_timetag(std::int64_t timestamp_us, int cluster_id, bool delet
            (static_cast<std::uint64_t>(cluster_id & 0x7f) << 1) | (deleted ? 1u : 0u);
 }
 
-std::string encode_stored_value(std::uint32_t expire_ts, std::uint64_t timetag, std::string_view user) {
+std::string encode_stored_value(std::uint32_t expire_ts, std::uint64_t timetag,
+                                std::string_view user) {
     std::string out;
     out.reserve(12 + user.size());
     for (int i = 3; i >= 0; --i)
@@ -83,7 +85,8 @@ std::optional<stored_value> decode_stored_value(std::string_view s, int data_ver
         return std::nullopt;
     stored_value v;
     for (int i = 0; i < 4; ++i)
-        v.expire_ts = (v.expire_ts << 8) | static_cast<std::uint8_t>(s[static_cast<std::size_t>(i)]);
+        v.expire_ts =
+            (v.expire_ts << 8) | static_cast<std::uint8_t>(s[static_cast<std::size_t>(i)]);
     if (data_version >= 1)
         for (std::size_t i = 4; i < 12; ++i)
             v.timetag = (v.timetag << 8) | static_cast<std::uint8_t>(s[i]);
@@ -94,7 +97,9 @@ std::optional<stored_value> decode_stored_value(std::string_view s, int data_ver
 // ---- cluster_state -----------------------------------------------------------------------------
 
 cluster_state::cluster_state(model& m, cluster_config cfg, int index)
-    : model_(m), cfg_(std::move(cfg)), index_(index) {
+    : model_(m)
+    , cfg_(std::move(cfg))
+    , index_(index) {
     for (std::size_t i = 0; i < cfg_.meta_ports.size(); ++i)
         metas.push_back(meta_node{static_cast<int>(i), cfg_.meta_ports[i], true});
     for (std::size_t i = 0; i < cfg_.replica_ports.size(); ++i) {
@@ -235,7 +240,8 @@ void cluster_state::start_node_timers(int node) {
     n.started_at = model_.now();
     // All node timers start together at start-up, first tick one period later, strictly periodic:
     // the node's phase is fixed by its start time (progress doc §6.1).
-    ev.schedule_after(n.config_sync_interval, [this, node, gen_id] { on_config_sync(node, gen_id); });
+    ev.schedule_after(n.config_sync_interval,
+                      [this, node, gen_id] { on_config_sync(node, gen_id); });
     ev.schedule_after(cfg_.timing.duplication_sync_period,
                       [this, node, gen_id] { on_duplication_sync(node, gen_id); });
     // The counters exist (as zeros) from start-up; the reporter refreshes them every interval.
@@ -258,7 +264,8 @@ void cluster_state::on_config_sync(int node, std::uint64_t gen_id) {
     std::map<std::int32_t, applied_envs> snap;
     for (const auto& [id, t] : tables) {
         // Unchanged envs need no copy (keeps a tick cheap with thousands of tables).
-        if (auto it = n.applied.find(id); it != n.applied.end() && it->second.version == t.envs_version)
+        if (auto it = n.applied.find(id);
+            it != n.applied.end() && it->second.version == t.envs_version)
             continue;
         if (!n.hosted_apps.count(id))
             continue;
@@ -271,12 +278,11 @@ void cluster_state::on_config_sync(int node, std::uint64_t gen_id) {
         snap.emplace(id, std::move(a));
     }
     if (fault.env_propagation_delay.count() > 0) {
-        model_.events().schedule_after(fault.env_propagation_delay,
-                                       [this, node, gen_id, s = std::move(snap)]() mutable {
-                                           if (nodes[static_cast<std::size_t>(node)].generation_id ==
-                                               gen_id)
-                                               apply_envs(node, std::move(s));
-                                       });
+        model_.events().schedule_after(
+            fault.env_propagation_delay, [this, node, gen_id, s = std::move(snap)]() mutable {
+                if (nodes[static_cast<std::size_t>(node)].generation_id == gen_id)
+                    apply_envs(node, std::move(s));
+            });
     } else {
         apply_envs(node, std::move(snap));
     }
@@ -356,7 +362,8 @@ std::int64_t cluster_state::pending_for_node(int node) const {
             const auto& dp = d.partitions[p];
             if (!dp.has_duplicator || it->second.partitions[p].primary != node)
                 continue;
-            sum += std::max<std::int64_t>(0, it->second.partitions[p].last_committed - dp.confirmed);
+            sum +=
+                std::max<std::int64_t>(0, it->second.partitions[p].last_committed - dp.confirmed);
         }
     }
     return sum;
@@ -402,7 +409,8 @@ void cluster_state::on_duplication_sync(int node, std::uint64_t gen_id) {
                 continue;
             // The meta persists progress at most once per throttle period per partition, and
             // only when it changed; the reply carries the persisted value back.
-            bool changed = dp.confirmed != dp.meta_confirmed || ps.last_committed != dp.meta_last_committed;
+            bool changed =
+                dp.confirmed != dp.meta_confirmed || ps.last_committed != dp.meta_last_committed;
             if (changed && model_.now() - dp.last_persist >= cfg_.timing.meta_persist_throttle) {
                 dp.meta_confirmed = dp.confirmed;
                 dp.meta_last_committed = ps.last_committed;
@@ -431,8 +439,9 @@ void cluster_state::maybe_create_target(duplication_state& d) {
     if (target->find_table(d.remote_app_name)) {
         // UNVERIFIED on real servers (create uses success_if_exist=false): we keep retrying.
         if (!d.warned_target_exists)
-            spdlog::warn("sim {}: duplication {} target table {}.{} already exists; staying in DS_PREPARE",
-                         cfg_.name, d.dupid, d.remote_cluster, d.remote_app_name);
+            spdlog::warn(
+                "sim {}: duplication {} target table {}.{} already exists; staying in DS_PREPARE",
+                cfg_.name, d.dupid, d.remote_cluster, d.remote_app_name);
         d.warned_target_exists = true;
         return;
     }
@@ -480,7 +489,8 @@ void cluster_state::finish_checkpoint(std::int32_t dupid) {
 }
 
 void cluster_state::schedule_ship_tick(std::int32_t dupid) {
-    model_.events().schedule_after(cfg_.timing.dup_poll_delay, [this, dupid] { on_ship_tick(dupid); });
+    model_.events().schedule_after(cfg_.timing.dup_poll_delay,
+                                   [this, dupid] { on_ship_tick(dupid); });
 }
 
 void cluster_state::on_ship_tick(std::int32_t dupid) {
@@ -500,14 +510,16 @@ void cluster_state::on_ship_tick(std::int32_t dupid) {
     for (std::size_t p = 0; p < d.partitions.size(); ++p) {
         auto& dp = d.partitions[p];
         auto& ps = t->partitions[p];
-        if (!dp.has_duplicator || ps.primary < 0 || !nodes[static_cast<std::size_t>(ps.primary)].alive)
+        if (!dp.has_duplicator || ps.primary < 0 ||
+            !nodes[static_cast<std::size_t>(ps.primary)].alive)
             continue;
         if (fault.stall_shipping)
             continue;
         dp.credit = std::min(dp.credit + rate * dt, std::max(rate, 1.0));
         // 2.4/2.5 load the plog only up to the newest commit point carried by a logged mutation,
         // which is the previous decree: the newest mutation waits for a later one (#2050).
-        std::int64_t limit = gen() == generation::master ? ps.last_committed : ps.last_committed - 1;
+        std::int64_t limit =
+            gen() == generation::master ? ps.last_committed : ps.last_committed - 1;
         if (dp.confirmed >= limit)
             continue;
         bool target_ok = tt && p < tt->partitions.size() && tt->partitions[p].primary >= 0 &&
@@ -572,8 +584,9 @@ void cluster_state::trim_log(table_state& t, std::int32_t pidx) {
         if (!dp.has_duplicator)
             return;
         // Keep what a replacement duplicator may re-ship (from the meta-persisted decree).
-        keep_after = std::min(keep_after, dp.meta_confirmed >= 0 ? std::min(dp.meta_confirmed, dp.confirmed)
-                                                                  : dp.confirmed);
+        keep_after =
+            std::min(keep_after, dp.meta_confirmed >= 0 ? std::min(dp.meta_confirmed, dp.confirmed)
+                                                        : dp.confirmed);
     }
     auto& log = t.partitions[static_cast<std::size_t>(pidx)].log;
     while (!log.empty() && log.front().decree <= keep_after)
@@ -613,7 +626,8 @@ void cluster_state::on_perf_snapshot(int node, std::uint64_t gen_id) {
     std::map<std::pair<std::int32_t, std::int32_t>, std::int64_t> next_last;
     for (const auto& [gpid, tot] : totals) {
         auto gp = std::to_string(gpid.first) + "." + std::to_string(gpid.second);
-        auto last = n.shipped_at_last_snapshot.count(gpid) ? n.shipped_at_last_snapshot[gpid] : tot.first;
+        auto last =
+            n.shipped_at_last_snapshot.count(gpid) ? n.shipped_at_last_snapshot[gpid] : tot.first;
         n.snapshot.push_back({"replica*app.pegasus*dup_shipped_ops@" + gp, "RATE",
                               static_cast<double>(tot.first - last) / secs});
         n.snapshot.push_back({"replica*app.pegasus*dup_failed_shipping_ops@" + gp, "RATE", 0.0});
@@ -627,7 +641,8 @@ void cluster_state::on_group_check(int node, std::uint64_t gen_id) {
     if (n.generation_id != gen_id || !n.alive)
         return;
     auto interval = cfg_.timing.group_check_interval;
-    model_.events().schedule_after(interval, [this, node, gen_id] { on_group_check(node, gen_id); });
+    model_.events().schedule_after(interval,
+                                   [this, node, gen_id] { on_group_check(node, gen_id); });
     if (n.empty_write_disabled)
         return;
     // One timer per node visits its primaries: a partition idle for a whole interval gets an
@@ -676,8 +691,8 @@ void cluster_state::fail_over(int node) {
         nodes[static_cast<std::size_t>(np)].primaries.emplace_back(app_id, pidx);
         for (auto dupid : t.dups)
             dups.at(dupid).partitions[static_cast<std::size_t>(pidx)].has_duplicator = false;
-        spdlog::info("sim {}: partition {}.{} fails over from node {} to node {} (ballot {})", cfg_.name,
-                     app_id, pidx, node, np, p.ballot);
+        spdlog::info("sim {}: partition {}.{} fails over from node {} to node {} (ballot {})",
+                     cfg_.name, app_id, pidx, node, np, p.ballot);
     }
 }
 
@@ -779,9 +794,12 @@ void cluster_state::set_dup_status(duplication_state& d, dup_status s) {
         maybe_create_target(d);
 }
 
-// ---- model ---------------------------------------------------------------------------------------
+// ---- model
+// ---------------------------------------------------------------------------------------
 
-model::model(sim_config cfg, std::int64_t unix_epoch_us) : cfg_(std::move(cfg)), events_(unix_epoch_us) {
+model::model(sim_config cfg, std::int64_t unix_epoch_us)
+    : cfg_(std::move(cfg))
+    , events_(unix_epoch_us) {
     int i = 0;
     for (const auto& c : cfg_.clusters)
         clusters_.push_back(std::make_unique<cluster_state>(*this, c, i++));

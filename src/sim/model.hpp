@@ -19,8 +19,21 @@ namespace tablemigrator::sim {
 
 // Numeric values as on the wire (pegasus-protocol.md §2.10; 2.4+ duplication numbering, which all
 // three emulated generations use).
-enum class app_status : std::int32_t { invalid = 0, available = 1, creating = 2, dropping = 4, dropped = 6 };
-enum class dup_status : std::int32_t { init = 0, prepare = 1, app = 2, log = 3, pause = 4, removed = 5 };
+enum class app_status : std::int32_t {
+    invalid = 0,
+    available = 1,
+    creating = 2,
+    dropping = 4,
+    dropped = 6
+};
+enum class dup_status : std::int32_t {
+    init = 0,
+    prepare = 1,
+    app = 2,
+    log = 3,
+    pause = 4,
+    removed = 5
+};
 enum class fail_mode : std::int32_t { slow = 0, skip = 1, fast = 2 };
 
 std::string_view dup_status_name(dup_status s) noexcept;
@@ -39,8 +52,8 @@ bool is_valid_deny_value(std::string_view value) noexcept;
 // One write inside a mutation, in the form needed to apply it again on a duplication target.
 struct write_op {
     enum class kind { put, remove } op = kind::put;
-    std::string key;    // full key (u16 hash key length + hash key + sort key)
-    std::string value;  // user bytes
+    std::string key;   // full key (u16 hash key length + hash key + sort key)
+    std::string value; // user bytes
     std::uint32_t expire_ts = 0;
     std::uint64_t timetag = 0; // non-zero: keep this timetag (a duplicated write from the source)
 };
@@ -50,12 +63,13 @@ struct mutation {
     std::int64_t timestamp_us = 0; // unix microseconds, unique and monotonic per partition
     std::string task_code;         // "" for an empty write (group check)
     std::vector<write_op> ops;
-    std::size_t bytes = 0;         // approximate raw request size (batches DUPLICATE RPCs)
+    std::size_t bytes = 0; // approximate raw request size (batches DUPLICATE RPCs)
     bool empty() const noexcept { return task_code.empty(); }
 };
 
 // Stored record in the data-version-1 layout (data-plane §7.3): u32 expire_ts, u64 timetag, bytes.
-std::string encode_stored_value(std::uint32_t expire_ts, std::uint64_t timetag, std::string_view user);
+std::string encode_stored_value(std::uint32_t expire_ts, std::uint64_t timetag,
+                                std::string_view user);
 struct stored_value {
     std::uint32_t expire_ts = 0;
     std::uint64_t timetag = 0;
@@ -69,13 +83,13 @@ struct partition_state {
     int primary = -1; // replica node index
     std::vector<int> secondaries;
     std::int64_t ballot = 1;
-    std::int64_t last_committed = 0;  // == max_prepared: the sim commits each mutation at once
+    std::int64_t last_committed = 0;   // == max_prepared: the sim commits each mutation at once
     std::int64_t last_real_decree = 0; // last non-empty mutation
     std::int64_t last_durable = 0;
     std::int64_t last_timestamp_us = 0;
-    sim_time last_prepare_at{0};       // for the group check's "idle for one interval"
+    sim_time last_prepare_at{0};             // for the group check's "idle for one interval"
     std::map<std::string, std::string> data; // full key -> stored value (layout per data_version)
-    std::deque<mutation> log;          // mutations kept for duplication shipping
+    std::deque<mutation> log;                // mutations kept for duplication shipping
     std::int64_t empty_writes = 0;
 };
 
@@ -110,8 +124,8 @@ struct perf_counter {
 struct scan_context {
     std::int32_t app_id = 0;
     std::int32_t pidx = 0;
-    std::string next_key;        // resume point (inclusive)
-    std::string stop_key;        // empty = to the end
+    std::string next_key; // resume point (inclusive)
+    std::string stop_key; // empty = to the end
     bool stop_inclusive = false;
     std::int32_t batch_size = 1000;
     bool no_value = false;
@@ -132,7 +146,7 @@ struct replica_node {
     bool empty_write_disabled = false;
     std::map<std::int32_t, applied_envs> applied; // app_id -> envs as synced
     // Perf-counter snapshot (2.4/2.5): taken every perf_counter_interval.
-    std::int64_t pending_mutations = 0;      // recomputed every duplication sync
+    std::int64_t pending_mutations = 0; // recomputed every duplication sync
     std::int64_t snapshot_unix_s = 0;
     std::vector<perf_counter> snapshot;
     std::map<std::pair<std::int32_t, std::int32_t>, std::int64_t> shipped_at_last_snapshot;
@@ -153,19 +167,19 @@ struct meta_node {
 };
 
 struct dup_partition {
-    std::int64_t start_decree = -1;       // checkpoint decree; shipping starts after it
-    std::int64_t confirmed = -1;          // replica last_decree: shipped and acknowledged
+    std::int64_t start_decree = -1;           // checkpoint decree; shipping starts after it
+    std::int64_t confirmed = -1;              // replica last_decree: shipped and acknowledged
     std::int64_t replica_meta_persisted = -1; // the replica's copy of the meta's persisted value
-    std::int64_t meta_confirmed = -1;     // persisted by the meta (partition_states[].confirmed)
+    std::int64_t meta_confirmed = -1; // persisted by the meta (partition_states[].confirmed)
     std::int64_t meta_last_committed = -1;
     sim_time last_persist{-1000000000};
     bool prepared = false;
     bool has_duplicator = false;
-    double credit = 0;                    // token bucket for the shipping rate
-    std::int64_t shipped_rpcs = 0;        // successful DUPLICATE RPCs (dup_shipped_ops)
+    double credit = 0;             // token bucket for the shipping rate
+    std::int64_t shipped_rpcs = 0; // successful DUPLICATE RPCs (dup_shipped_ops)
     std::int64_t failed_rpcs = 0;
     std::int64_t shipped_mutations = 0;
-    std::int64_t pending_gauge = 0;       // dup_pending_mutations (master), set each sync
+    std::int64_t pending_gauge = 0;                // dup_pending_mutations (master), set each sync
     std::map<std::string, std::string> checkpoint; // data as of start_decree
 };
 
@@ -195,9 +209,9 @@ struct env_effect {
     std::int64_t unix_ms = 0;
 };
 struct freeze_record {
-    std::int64_t last_decree = 0;      // last real mutation when the freeze took effect
+    std::int64_t last_decree = 0; // last real mutation when the freeze took effect
     sim_time frozen_at{0};
-    std::optional<sim_time> acked_at;  // when the target acknowledged last_decree
+    std::optional<sim_time> acked_at; // when the target acknowledged last_decree
     std::optional<std::int64_t> acked_unix_ms;
 };
 
@@ -224,7 +238,7 @@ public:
     std::vector<meta_node> metas;
     int leader = 0;
     std::vector<replica_node> nodes;
-    std::map<std::int32_t, table_state> tables; // by app_id
+    std::map<std::int32_t, table_state> tables;     // by app_id
     std::map<std::int32_t, duplication_state> dups; // by dupid
     std::int32_t next_app_id = 1;
     faults fault;
@@ -236,9 +250,9 @@ public:
 
     table_state* find_table(std::string_view name);
     table_state* find_table(std::int32_t app_id);
-    std::string meta_list() const;         // "127.0.0.1:p1,127.0.0.1:p2"
+    std::string meta_list() const; // "127.0.0.1:p1,127.0.0.1:p2"
     std::string node_address(int node) const;
-    int own_cluster_id() const;            // [duplication-group] id of this cluster, 0 if absent
+    int own_cluster_id() const; // [duplication-group] id of this cluster, 0 if absent
     bool node_hosts(const table_state& t, std::int32_t pidx, int node) const;
 
     table_state& create_table(const table_config& t);
@@ -259,7 +273,8 @@ public:
     void schedule_ship_tick(std::int32_t dupid);
 
     void stop_node(int node);
-    // The meta's reaction to a dead node: each of its primaries moves to a live secondary (ballot+1).
+    // The meta's reaction to a dead node: each of its primaries moves to a live secondary
+    // (ballot+1).
     void fail_over(int node);
     void restart_node(int node);
     void set_config_sync_interval(int node, sim_time period);
@@ -314,7 +329,8 @@ private:
     sim_config cfg_;
     event_queue events_;
     std::vector<std::unique_ptr<cluster_state>> clusters_;
-    std::map<std::string, std::map<std::int64_t, std::map<std::string, std::int64_t>>> request_counts_;
+    std::map<std::string, std::map<std::int64_t, std::map<std::string, std::int64_t>>>
+        request_counts_;
 };
 
 } // namespace tablemigrator::sim

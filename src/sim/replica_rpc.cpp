@@ -1,18 +1,17 @@
 // Replica THFT handlers. Frame-level rejections (no replica, deny, not primary) are error-only
-// frames; storage outcomes live in the response's `error` field (data-plane §3). Misrouted requests,
-// which a real server would serve from the wrong partition or abort on, are logged loudly, recorded
-// in the ground truth and answered ERR_INVALID_PARAMETERS so a test notices.
+// frames; storage outcomes live in the response's `error` field (data-plane §3). Misrouted
+// requests, which a real server would serve from the wrong partition or abort on, are logged
+// loudly, recorded in the ground truth and answered ERR_INVALID_PARAMETERS so a test notices.
 #include "sim/replica_rpc.hpp"
 
 #include "sim/replica_service.hpp"
 
+#include <tablemigrator/wire/key.hpp>
 #include <tablemigrator/wire/message.hpp>
 #include <tablemigrator/wire/types.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
-#include <array>
 
 namespace tablemigrator::sim {
 
@@ -20,18 +19,6 @@ namespace {
 
 constexpr std::int64_t epoch_2016 = 1451606400;
 constexpr std::size_t max_write_size = 1024 * 1024;
-
-constexpr std::array<std::uint64_t, 256> make_crc_table() {
-    std::array<std::uint64_t, 256> t{};
-    for (std::uint64_t i = 0; i < 256; ++i) {
-        std::uint64_t v = i;
-        for (int b = 0; b < 8; ++b)
-            v = (v & 1) ? (v >> 1) ^ 0x9A6C9329AC4BC9B5ull : v >> 1;
-        t[i] = v;
-    }
-    return t;
-}
-constexpr auto crc_table = make_crc_table();
 
 enum class kind { write, read, other };
 
@@ -43,7 +30,8 @@ kind classify(std::string_view n) {
         return kind::write;
     if (n == "RPC_RRDB_RRDB_GET" || n == "RPC_RRDB_RRDB_TTL" || n == "RPC_RRDB_RRDB_MULTI_GET" ||
         n == "RPC_RRDB_RRDB_SORTKEY_COUNT" || n == "RPC_RRDB_RRDB_GET_SCANNER" ||
-        n == "RPC_RRDB_RRDB_SCAN" || n == "RPC_RRDB_RRDB_CLEAR_SCANNER" || n == "RPC_RRDB_RRDB_BATCH_GET")
+        n == "RPC_RRDB_RRDB_SCAN" || n == "RPC_RRDB_RRDB_CLEAR_SCANNER" ||
+        n == "RPC_RRDB_RRDB_BATCH_GET")
         return kind::read;
     return kind::other;
 }
@@ -53,7 +41,9 @@ bool non_idempotent(std::string_view n) {
            n == "RPC_RRDB_RRDB_CHECK_AND_MUTATE";
 }
 
-std::string ack(const wire::request_frame& f) { return f.name + "_ACK"; }
+std::string ack(const wire::request_frame& f) {
+    return f.name + "_ACK";
+}
 
 std::optional<wire::bytes> frame_error(const wire::request_frame& f, rdsn_errc e) {
     return wire::encode_error_response(rdsn_error_name(make_error_code(e)), ack(f), f.seqid);
@@ -98,7 +88,8 @@ std::optional<stored_value> read_record(const context& x, const std::string& key
 std::pair<std::string, std::string> split_key(std::string_view full) {
     if (full.size() < 2)
         return {};
-    std::size_t len = (static_cast<std::uint8_t>(full[0]) << 8) | static_cast<std::uint8_t>(full[1]);
+    std::size_t len =
+        (static_cast<std::uint8_t>(full[0]) << 8) | static_cast<std::uint8_t>(full[1]);
     if (len + 2 > full.size())
         return {};
     return {std::string(full.substr(2, len)), std::string(full.substr(2 + len))};
@@ -225,7 +216,8 @@ wire::bytes do_ttl(context& x) {
         v = read_record(x, key->str());
     r.error = v ? 0 : 1;
     if (v)
-        r.ttl_seconds = v->expire_ts == 0 ? -1 : static_cast<std::int32_t>(v->expire_ts - x.now_2016());
+        r.ttl_seconds =
+            v->expire_ts == 0 ? -1 : static_cast<std::int32_t>(v->expire_ts - x.now_2016());
     r.app_id = x.t.app_id;
     r.partition_index = x.p.index;
     r.server = x.server;
@@ -258,8 +250,8 @@ wire::bytes do_multi_get(context& x) {
     }
     std::int32_t limit = req->max_kv_count > 0 ? std::min(req->max_kv_count, 3000) : 3000;
     auto prefix = encode_full_key(hk, "");
-    for (auto it = x.p.data.lower_bound(encode_full_key(hk, req->start_sortkey.str())); it != x.p.data.end();
-         ++it) {
+    for (auto it = x.p.data.lower_bound(encode_full_key(hk, req->start_sortkey.str()));
+         it != x.p.data.end(); ++it) {
         if (it->first.compare(0, prefix.size(), prefix) != 0)
             break;
         auto sk = it->first.substr(prefix.size());
@@ -338,8 +330,8 @@ wire::bytes do_get_scanner(context& x) {
         r.error = 4;
         return wire::encode_reply(ack(x.f), x.f.seqid, r);
     }
-    if (req->hash_key_filter_type < 0 || req->hash_key_filter_type > 3 || req->sort_key_filter_type < 0 ||
-        req->sort_key_filter_type > 3) {
+    if (req->hash_key_filter_type < 0 || req->hash_key_filter_type > 3 ||
+        req->sort_key_filter_type < 0 || req->sort_key_filter_type > 3) {
         r.error = 4;
         return wire::encode_reply(ack(x.f), x.f.seqid, r);
     }
@@ -397,7 +389,8 @@ std::optional<wire::bytes> node_level(cluster_state& c, int node, const wire::re
         auto* t = c.find_table(req->pid.app_id());
         if (t && c.node_hosts(*t, req->pid.partition_index(), node)) {
             r.err = idl::rdsn_error(rdsn_errc::ERR_OK);
-            r.last_decree = t->partitions[static_cast<std::size_t>(req->pid.partition_index())].last_committed;
+            r.last_decree =
+                t->partitions[static_cast<std::size_t>(req->pid.partition_index())].last_committed;
         } else {
             r.err = idl::rdsn_error(rdsn_errc::ERR_OBJECT_NOT_FOUND);
         }
@@ -415,7 +408,8 @@ std::optional<wire::bytes> node_level(cluster_state& c, int node, const wire::re
                 idl::replica_info ri;
                 ri.pid = idl::gpid(id, p.index);
                 ri.ballot = p.ballot;
-                ri.status = p.primary == node ? 3 : 4; // PS_PRIMARY / PS_SECONDARY (UNVERIFIED numbers)
+                ri.status =
+                    p.primary == node ? 3 : 4; // PS_PRIMARY / PS_SECONDARY (UNVERIFIED numbers)
                 ri.last_committed_decree = p.last_committed;
                 ri.last_prepared_decree = p.last_committed;
                 ri.last_durable_decree = p.last_durable;
@@ -434,7 +428,8 @@ std::optional<std::uint64_t> content_hash(const wire::request_frame& f) {
     if (n == "RPC_RRDB_RRDB_PUT") {
         if (auto r = wire::decode_call_args<idl::update_request>(f))
             return key_hash(r->key.view());
-    } else if (n == "RPC_RRDB_RRDB_REMOVE" || n == "RPC_RRDB_RRDB_GET" || n == "RPC_RRDB_RRDB_TTL") {
+    } else if (n == "RPC_RRDB_RRDB_REMOVE" || n == "RPC_RRDB_RRDB_GET" ||
+               n == "RPC_RRDB_RRDB_TTL") {
         if (auto r = wire::decode_call_args<idl::blob>(f))
             return key_hash(r->view());
     } else if (n == "RPC_RRDB_RRDB_MULTI_PUT") {
@@ -460,30 +455,30 @@ std::string routing_violation(const table_state& t, const wire::request_frame& f
                            h.app_id * 7919 + h.partition_index);
     if (auto kh = content_hash(f)) {
         if (*kh % count != pidx)
-            return fmt::format("key hash {:#x} belongs to partition {}, sent to {}", *kh, *kh % count, pidx);
+            return fmt::format("key hash {:#x} belongs to partition {}, sent to {}", *kh,
+                               *kh % count, pidx);
         if (h.partition_hash != 0 && h.partition_hash != *kh)
-            return fmt::format("header partition_hash {:#x} != key hash {:#x}", h.partition_hash, *kh);
+            return fmt::format("header partition_hash {:#x} != key hash {:#x}", h.partition_hash,
+                               *kh);
         return {};
     }
     if (f.name == "RPC_RRDB_RRDB_GET_SCANNER" && h.partition_hash % count != pidx)
-        return fmt::format("partition_hash {:#x} maps to partition {}, sent to {}", h.partition_hash,
-                           h.partition_hash % count, pidx);
+        return fmt::format("partition_hash {:#x} maps to partition {}, sent to {}",
+                           h.partition_hash, h.partition_hash % count, pidx);
     return {};
 }
 
 } // namespace
 
 std::uint64_t crc64(std::string_view data) noexcept {
-    std::uint64_t crc = ~std::uint64_t{0};
-    for (unsigned char b : data)
-        crc = crc_table[(crc ^ b) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    return wire::crc64(data);
 }
 
 std::uint64_t key_hash(std::string_view full) noexcept {
     if (full.size() < 2)
         return 0;
-    std::size_t len = (static_cast<std::uint8_t>(full[0]) << 8) | static_cast<std::uint8_t>(full[1]);
+    std::size_t len =
+        (static_cast<std::uint8_t>(full[0]) << 8) | static_cast<std::uint8_t>(full[1]);
     if (len > 0)
         return crc64(full.substr(2, len));
     return crc64(full.substr(2));
@@ -498,7 +493,8 @@ std::string encode_full_key(std::string_view hash_key, std::string_view sort_key
     return k;
 }
 
-std::optional<wire::bytes> handle_replica_request(cluster_state& c, int node, const wire::request_frame& f) {
+std::optional<wire::bytes> handle_replica_request(cluster_state& c, int node,
+                                                  const wire::request_frame& f) {
     auto k = classify(f.name);
     if (k == kind::other || f.header.app_id <= 0)
         return node_level(c, node, f); // app_id 0 never reaches the replica layer (§3.3)
@@ -526,8 +522,9 @@ std::optional<wire::bytes> handle_replica_request(cluster_state& c, int node, co
     if (f.name != "RPC_RRDB_RRDB_SCAN" && f.name != "RPC_RRDB_RRDB_CLEAR_SCANNER") {
         auto why = routing_violation(*t, f);
         if (!why.empty()) {
-            auto msg = fmt::format("{} seqid {} to {} gpid {}.{}: {}", f.name, f.seqid, node_name(c, node),
-                                   f.header.app_id, f.header.partition_index, why);
+            auto msg =
+                fmt::format("{} seqid {} to {} gpid {}.{}: {}", f.name, f.seqid, node_name(c, node),
+                            f.header.app_id, f.header.partition_index, why);
             spdlog::error("pegasus-sim: MISROUTED REQUEST {}", msg);
             c.routing_violations.push_back(std::move(msg));
             return frame_error(f, rdsn_errc::ERR_INVALID_PARAMETERS);

@@ -15,7 +15,8 @@ namespace tablemigrator::sim {
 
 // Handles one request addressed to replica node `node` of cluster `c`. nullopt = no reply
 // (timeout deny, CLEAR_SCANNER).
-std::optional<wire::bytes> handle_replica_request(cluster_state& c, int node, const wire::request_frame& f);
+std::optional<wire::bytes> handle_replica_request(cluster_state& c, int node,
+                                                  const wire::request_frame& f);
 
 // CRC-64 (data-plane §5.2: CRC-64/NVME) and the server's key-hash rule over a full key.
 std::uint64_t crc64(std::string_view data) noexcept;

@@ -20,9 +20,11 @@ namespace {
 std::string uri_decode(std::string_view s) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        if (s[i] == '%' && i + 2 < s.size() &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-            out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+            out.push_back(
+                static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
             i += 2;
         } else if (s[i] == '+') {
             out.push_back(' ');
@@ -157,7 +159,8 @@ std::string exec_on_replicas(cluster_state& c, int node, const std::vector<std::
     return out;
 }
 
-std::string query_progress(cluster_state& c, int node, const table_state& t, const partition_state& p) {
+std::string query_progress(cluster_state& c, int node, const table_state& t,
+                           const partition_state& p) {
     auto lc = p.last_committed;
     std::string out = "{\n";
     auto line = [&](std::string_view k, std::int64_t v, bool comma) {
@@ -191,7 +194,8 @@ std::string query_progress(cluster_state& c, int node, const table_state& t, con
             out += fmt::format("            \"remote_app_name\": {},\n",
                                json::serialize(json::string(d.remote_app_name)));
             out += fmt::format("            \"replica_confirmed_decree\": {},\n", dp.confirmed);
-            out += fmt::format("            \"meta_persisted_decree\": {}\n", dp.replica_meta_persisted);
+            out += fmt::format("            \"meta_persisted_decree\": {}\n",
+                               dp.replica_meta_persisted);
             out += i + 1 < dups.size() ? "        },\n" : "        }\n";
         }
         out += "    ]\n";
@@ -226,8 +230,9 @@ std::string perf_counters(cluster_state& c, int node, std::string_view cmd,
         }
         return false;
     };
-    std::string out = fmt::format(R"({{"result":"OK","timestamp":{},"timestamp_str":"{}","counters":[)",
-                                  n.snapshot_unix_s, format_time(n.snapshot_unix_s));
+    std::string out =
+        fmt::format(R"({{"result":"OK","timestamp":{},"timestamp_str":"{}","counters":[)",
+                    n.snapshot_unix_s, format_time(n.snapshot_unix_s));
     bool first = true;
     for (const auto& pc : n.snapshot) {
         if (!match(pc.name))
@@ -266,14 +271,18 @@ std::string disable_empty_write(cluster_state& c, int node, const std::vector<st
     auto& n = c.nodes.at(static_cast<std::size_t>(node));
     // nlohmann dump(2): 2-space indent, keys sorted.
     if (args.empty())
-        return fmt::format("{{\n  \"error\": \"ok\",\n  \"replica.disable-empty-write\": \"{}\"\n}}",
-                           n.empty_write_disabled ? "true" : "false");
+        return fmt::format(
+            "{{\n  \"error\": \"ok\",\n  \"replica.disable-empty-write\": \"{}\"\n}}",
+            n.empty_write_disabled ? "true" : "false");
     if (args.size() > 1)
-        return "{\n  \"error\": \"ERR: invalid arguments, only one boolean argument is acceptable\"\n}";
+        return "{\n  \"error\": \"ERR: invalid arguments, only one boolean argument is "
+               "acceptable\"\n}";
     std::string v = args[0];
-    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     if (v != "true" && v != "false")
-        return fmt::format("{{\n  \"error\": \"ERR: invalid arguments, '{}' is not a boolean\"\n}}", args[0]);
+        return fmt::format("{{\n  \"error\": \"ERR: invalid arguments, '{}' is not a boolean\"\n}}",
+                           args[0]);
     n.empty_write_disabled = v == "true";
     return "{\n  \"error\": \"ok\"\n}";
 }
@@ -323,7 +332,8 @@ std::vector<std::string> split_list(const std::string& v) {
 http_reply metrics(cluster_state& c, int node, const http_request& req,
                    const std::vector<std::pair<std::string, std::string>>& params) {
     if (req.method != "GET")
-        return {400, R"({"error_message":"please use 'GET' method while querying for metrics"})", {}};
+        return {
+            400, R"({"error_message":"please use 'GET' method while querying for metrics"})", {}};
     std::set<std::string> fields, types, ids, names;
     std::vector<std::pair<std::string, std::string>> attrs;
     bool detail = false;
@@ -339,7 +349,8 @@ http_reply metrics(cluster_state& c, int node, const http_request& req,
             names.insert(list.begin(), list.end());
         else if (k == "attributes") {
             if (list.size() % 2 != 0)
-                return {400, R"({"error_message":"invalid attributes: odd number of elements"})", {}};
+                return {
+                    400, R"({"error_message":"invalid attributes: odd number of elements"})", {}};
             for (std::size_t i = 0; i + 1 < list.size(); i += 2)
                 attrs.emplace_back(list[i], list[i + 1]);
         } else if (k == "detail") {
@@ -347,7 +358,10 @@ http_reply metrics(cluster_state& c, int node, const http_request& req,
                 return {400, fmt::format(R"({{"error_message":"invalid detail={}"}})", v), {}};
             detail = v == "true";
         } else
-            return {400, json::serialize(json::object{{"error_message", "unknown field " + k + "=" + v}}), {}};
+            return {
+                400,
+                json::serialize(json::object{{"error_message", "unknown field " + k + "=" + v}}),
+                {}};
     }
     if (fields.empty() && !detail)
         fields = {"name", "value"};
@@ -366,7 +380,8 @@ http_reply metrics(cluster_state& c, int node, const http_request& req,
             if (!attrs.empty()) {
                 bool any = false;
                 for (const auto& [ak, av] : attrs)
-                    any = any || (ak == "table_id" && av == tid) || (ak == "partition_id" && av == pid);
+                    any = any || (ak == "table_id" && av == tid) ||
+                          (ak == "partition_id" && av == pid);
                 if (!any)
                     continue;
             }
@@ -597,13 +612,19 @@ http_reply replica_http(cluster_state& c, int node, const http_request& req) {
         auto name = get_param(params, "name", &present);
         json::object o;
         if (name == "config_sync_interval_ms" && c.gen() != generation::v2_4) {
-            o = {{"name", name}, {"section", "replication"}, {"type", "FV_UINT32"},
-                 {"tags", "flag_tag::FT_MUTABLE"},
-                 {"description", "The interval milliseconds of replica server to syncs replica "
-                                 "configuration with meta server"},
-                 {"value", std::to_string(std::chrono::duration_cast<millis>(n.config_sync_interval).count())}};
+            o = {
+                {"name", name},
+                {"section", "replication"},
+                {"type", "FV_UINT32"},
+                {"tags", "flag_tag::FT_MUTABLE"},
+                {"description", "The interval milliseconds of replica server to syncs replica "
+                                "configuration with meta server"},
+                {"value", std::to_string(
+                              std::chrono::duration_cast<millis>(n.config_sync_interval).count())}};
         } else if (name == "empty_write_disabled") {
-            o = {{"name", name}, {"section", "replication"}, {"type", "FV_BOOL"},
+            o = {{"name", name},
+                 {"section", "replication"},
+                 {"type", "FV_BOOL"},
                  {"tags", "flag_tag::FT_MUTABLE"},
                  {"description", "whether to disable empty write, default is false"},
                  {"value", n.empty_write_disabled ? "true" : "false"}};

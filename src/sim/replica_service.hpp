@@ -1,5 +1,5 @@
-// Replica-server behaviour that needs no Thrift types: remote commands (RPC_CLI_CLI_CALL output text)
-// and the HTTP endpoints served on the RPC port, as pure functions of the model.
+// Replica-server behaviour that needs no Thrift types: remote commands (RPC_CLI_CLI_CALL output
+// text) and the HTTP endpoints served on the RPC port, as pure functions of the model.
 #pragma once
 
 #include "sim/model.hpp"

@@ -38,7 +38,8 @@ struct sim_server::listener {
 };
 
 struct sim_server::connection {
-    explicit connection(tcp::socket s) : socket(std::move(s)) {}
+    explicit connection(tcp::socket s)
+        : socket(std::move(s)) {}
     tcp::socket socket;
     std::deque<wire::bytes> out;
     bool writing = false;
@@ -65,9 +66,14 @@ void log_exception(std::exception_ptr e) {
 } // namespace
 
 sim_server::sim_server(asio::io_context& io, model& m, thft_dispatch dispatch)
-    : io_(io), model_(m), dispatch_(std::move(dispatch)), start_(std::chrono::steady_clock::now()) {}
+    : io_(io)
+    , model_(m)
+    , dispatch_(std::move(dispatch))
+    , start_(std::chrono::steady_clock::now()) {}
 
-sim_server::~sim_server() { stop_all(); }
+sim_server::~sim_server() {
+    stop_all();
+}
 
 void sim_server::sync_clock() {
     auto elapsed = std::chrono::duration_cast<sim_time>(std::chrono::steady_clock::now() - start_);
@@ -101,7 +107,8 @@ status sim_server::start(std::uint16_t admin_port) {
             for (std::size_t i = 0; i < count; ++i) {
                 auto l = std::make_shared<listener>();
                 l->info = endpoint_info{static_cast<int>(ci), role, static_cast<int>(i)};
-                l->label = c.name() + (role == server_role::meta ? "/meta" : "/replica") + std::to_string(i);
+                l->label = c.name() + (role == server_role::meta ? "/meta" : "/replica") +
+                           std::to_string(i);
                 auto want = role == server_role::meta ? c.metas[i].port : c.nodes[i].port;
                 if (auto st = bind(*l, want); !st) {
                     spdlog::error("pegasus-sim: cannot bind {} on port {}: {}", l->label, want,
@@ -158,7 +165,9 @@ asio::awaitable<void> sim_server::drive() {
         auto next = model_.events().next_due();
         auto wake = std::chrono::steady_clock::now() + std::chrono::seconds(1);
         if (next)
-            wake = std::min(wake, start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next));
+            wake = std::min(
+                wake,
+                start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*next));
         driver_timer_->expires_at(wake);
         co_await driver_timer_->async_wait(as_tuple_awaitable);
     }
@@ -176,7 +185,8 @@ asio::awaitable<void> sim_server::accept_loop(std::shared_ptr<listener> l) {
     }
 }
 
-asio::awaitable<void> sim_server::serve(std::shared_ptr<listener> l, std::shared_ptr<connection> c) {
+asio::awaitable<void> sim_server::serve(std::shared_ptr<listener> l,
+                                        std::shared_ptr<connection> c) {
     wire::bytes first;
     std::array<std::uint8_t, 4096> buf{};
     auto proto = wire::connection_protocol::need_more;
@@ -214,7 +224,8 @@ asio::awaitable<void> sim_server::write_loop(std::shared_ptr<connection> c) {
     while (!c->out.empty()) {
         auto data = std::move(c->out.front());
         c->out.pop_front();
-        auto [ec, n] = co_await asio::async_write(c->socket, asio::buffer(data), as_tuple_awaitable);
+        auto [ec, n] =
+            co_await asio::async_write(c->socket, asio::buffer(data), as_tuple_awaitable);
         if (ec) {
             c->out.clear();
             break;
@@ -223,8 +234,8 @@ asio::awaitable<void> sim_server::write_loop(std::shared_ptr<connection> c) {
     c->writing = false;
 }
 
-asio::awaitable<void> sim_server::serve_thft(std::shared_ptr<listener> l, std::shared_ptr<connection> c,
-                                             wire::bytes first) {
+asio::awaitable<void> sim_server::serve_thft(std::shared_ptr<listener> l,
+                                             std::shared_ptr<connection> c, wire::bytes first) {
     wire::request_decoder decoder;
     decoder.feed(first);
     std::array<std::uint8_t, 16384> buf{};
@@ -250,9 +261,10 @@ asio::awaitable<void> sim_server::serve_thft(std::shared_ptr<listener> l, std::s
                 continue;
             if (it != reply_faults_.end() && it->second.delay.count() > 0) {
                 auto timer = std::make_shared<asio::steady_timer>(io_, it->second.delay);
-                timer->async_wait([this, timer, c, r = std::move(*reply)](boost::system::error_code) mutable {
-                    send(c, std::move(r));
-                });
+                timer->async_wait(
+                    [this, timer, c, r = std::move(*reply)](boost::system::error_code) mutable {
+                        send(c, std::move(r));
+                    });
                 continue;
             }
             send(c, std::move(*reply));
@@ -264,8 +276,9 @@ asio::awaitable<void> sim_server::serve_thft(std::shared_ptr<listener> l, std::s
     }
 }
 
-asio::awaitable<void> sim_server::serve_http(std::shared_ptr<listener> l, std::shared_ptr<connection> c,
-                                             wire::bytes first, bool admin) {
+asio::awaitable<void> sim_server::serve_http(std::shared_ptr<listener> l,
+                                             std::shared_ptr<connection> c, wire::bytes first,
+                                             bool admin) {
     boost::beast::flat_buffer buffer;
     auto mb = buffer.prepare(first.size());
     asio::buffer_copy(mb, asio::buffer(first));
@@ -396,7 +409,9 @@ std::string sim_server::ports_json() const {
 
 namespace {
 
-std::int64_t to_ms(sim_time t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t).count(); }
+std::int64_t to_ms(sim_time t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
+}
 
 json::object cluster_truth(cluster_state& c) {
     json::object o;
@@ -406,14 +421,19 @@ json::object cluster_truth(cluster_state& c) {
     o["state_changing_requests"] = std::move(reqs);
     json::array effects;
     json::object tables;
-    auto unix_of = [&](sim_time t) { return (c.owner().unix_us() - (c.owner().now() - t).count()) / 1000; };
+    auto unix_of = [&](sim_time t) {
+        return (c.owner().unix_us() - (c.owner().now() - t).count()) / 1000;
+    };
     for (const auto& e : c.env_effects) {
-        effects.push_back(json::object{{"table", e.table}, {"node", e.node}, {"value", e.value},
-                                       {"at_ms", to_ms(e.at)}, {"unix_ms", e.unix_ms}});
+        effects.push_back(json::object{{"table", e.table},
+                                       {"node", e.node},
+                                       {"value", e.value},
+                                       {"at_ms", to_ms(e.at)},
+                                       {"unix_ms", e.unix_ms}});
         auto& t = tables[e.table];
         if (!t.is_object())
             t = json::object();
-        auto kind = e.value.rfind("reconfig", 0) == 0 ? "reconfig_effective"
+        auto kind = e.value.rfind("reconfig", 0) == 0  ? "reconfig_effective"
                     : e.value.rfind("timeout", 0) == 0 ? "deny_effective"
                                                        : "deny_removed";
         auto& per_node = t.as_object()[kind];
@@ -426,11 +446,15 @@ json::object cluster_truth(cluster_state& c) {
     std::map<std::int32_t, std::pair<bool, std::int64_t>> acked; // app -> (all acked, max unix ms)
     for (const auto& [gpid, f] : c.freezes) {
         auto* t = c.find_table(gpid.first);
-        json::object fo{{"app_id", gpid.first}, {"partition", gpid.second},
-                        {"table", t ? t->name : std::string()}, {"last_decree", f.last_decree},
-                        {"frozen_at_ms", to_ms(f.frozen_at)}, {"frozen_unix_ms", unix_of(f.frozen_at)}};
+        json::object fo{{"app_id", gpid.first},
+                        {"partition", gpid.second},
+                        {"table", t ? t->name : std::string()},
+                        {"last_decree", f.last_decree},
+                        {"frozen_at_ms", to_ms(f.frozen_at)},
+                        {"frozen_unix_ms", unix_of(f.frozen_at)}};
         fo["acked_at_ms"] = f.acked_at ? json::value(to_ms(*f.acked_at)) : json::value(nullptr);
-        fo["acked_unix_ms"] = f.acked_unix_ms ? json::value(*f.acked_unix_ms) : json::value(nullptr);
+        fo["acked_unix_ms"] =
+            f.acked_unix_ms ? json::value(*f.acked_unix_ms) : json::value(nullptr);
         freezes.push_back(std::move(fo));
         auto& a = acked.try_emplace(gpid.first, true, 0).first->second;
         a.first = a.first && f.acked_unix_ms.has_value();
@@ -444,7 +468,8 @@ json::object cluster_truth(cluster_state& c) {
         auto& to = tables[t->name];
         if (!to.is_object())
             to = json::object();
-        to.as_object()["last_mutation_acked_unix_ms"] = a.first ? json::value(a.second) : json::value(nullptr);
+        to.as_object()["last_mutation_acked_unix_ms"] =
+            a.first ? json::value(a.second) : json::value(nullptr);
     }
     o["freezes"] = std::move(freezes);
     o["tables"] = std::move(tables);
@@ -460,33 +485,42 @@ json::object cluster_state_json(cluster_state& c) {
     for (const auto& [id, t] : c.tables) {
         json::array parts;
         for (const auto& p : t.partitions)
-            parts.push_back(json::object{{"index", p.index}, {"primary", p.primary},
+            parts.push_back(json::object{{"index", p.index},
+                                         {"primary", p.primary},
                                          {"last_committed", p.last_committed},
                                          {"empty_writes", p.empty_writes},
                                          {"keys", p.data.size()}});
         json::object envs;
         for (const auto& [k, v] : t.envs)
             envs[k] = v;
-        tables[t.name] = json::object{{"app_id", id}, {"partitions", std::move(parts)}, {"envs", std::move(envs)}};
+        tables[t.name] = json::object{
+            {"app_id", id}, {"partitions", std::move(parts)}, {"envs", std::move(envs)}};
     }
     json::array dups;
     for (const auto& [dupid, d] : c.dups) {
         json::array parts;
         for (const auto& p : d.partitions)
-            parts.push_back(json::object{{"confirmed", p.confirmed}, {"meta_confirmed", p.meta_confirmed},
+            parts.push_back(json::object{{"confirmed", p.confirmed},
+                                         {"meta_confirmed", p.meta_confirmed},
                                          {"shipped_rpcs", p.shipped_rpcs}});
-        dups.push_back(json::object{{"dupid", dupid}, {"app_id", d.app_id},
+        dups.push_back(json::object{{"dupid", dupid},
+                                    {"app_id", d.app_id},
                                     {"status", dup_status_name(d.status)},
-                                    {"remote", d.remote_cluster}, {"partitions", std::move(parts)}});
+                                    {"remote", d.remote_cluster},
+                                    {"partitions", std::move(parts)}});
     }
     json::array nodes;
     for (const auto& n : c.nodes)
-        nodes.push_back(json::object{{"port", n.port}, {"alive", n.alive},
+        nodes.push_back(json::object{{"port", n.port},
+                                     {"alive", n.alive},
                                      {"config_sync_interval_ms", to_ms(n.config_sync_interval)},
                                      {"config_syncs", n.config_syncs}});
-    return json::object{{"name", c.name()}, {"generation", generation_name(c.gen())},
-                        {"leader", c.leader}, {"tables", std::move(tables)},
-                        {"duplications", std::move(dups)}, {"nodes", std::move(nodes)}};
+    return json::object{{"name", c.name()},
+                        {"generation", generation_name(c.gen())},
+                        {"leader", c.leader},
+                        {"tables", std::move(tables)},
+                        {"duplications", std::move(dups)},
+                        {"nodes", std::move(nodes)}};
 }
 
 } // namespace
@@ -573,7 +607,8 @@ http_reply sim_server::admin_http(const http_request& req) {
         if (!role_index(role, index))
             return err(400, "need cluster, role=meta|replica and index");
         sync_clock();
-        auto st = path == "/fault/stop" ? stop_server(*ci, role, index) : restart_server(*ci, role, index);
+        auto st = path == "/fault/stop" ? stop_server(*ci, role, index)
+                                        : restart_server(*ci, role, index);
         if (!st)
             return err(400, st.error().message());
         return ok();

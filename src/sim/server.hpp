@@ -1,6 +1,7 @@
-// The Asio side of pegasus-sim: one listener per simulated meta/replica server (THFT and HTTP sniffed
-// on the same port, §1.1), an admin HTTP listener, the driver that runs the model's timers on real
-// time, and the fault switches (stop/restart servers, delay/drop replies, close connections).
+// The Asio side of pegasus-sim: one listener per simulated meta/replica server (THFT and HTTP
+// sniffed on the same port, §1.1), an admin HTTP listener, the driver that runs the model's timers
+// on real time, and the fault switches (stop/restart servers, delay/drop replies, close
+// connections).
 #pragma once
 
 #include "sim/model.hpp"
@@ -35,8 +36,8 @@ struct endpoint_info {
 };
 
 // What a THFT request produces: reply bytes, or nothing (dropped: no reply at all).
-using thft_dispatch =
-    std::function<std::optional<wire::bytes>(cluster_state&, const endpoint_info&, const wire::request_frame&)>;
+using thft_dispatch = std::function<std::optional<wire::bytes>(cluster_state&, const endpoint_info&,
+                                                               const wire::request_frame&)>;
 
 struct reply_fault {
     std::chrono::milliseconds delay{0};
@@ -45,14 +46,15 @@ struct reply_fault {
 
 class sim_server {
 public:
-    // `dispatch` handles THFT requests (meta and replica RPCs); HTTP goes to replica_http/meta_http.
+    // `dispatch` handles THFT requests (meta and replica RPCs); HTTP goes to
+    // replica_http/meta_http.
     sim_server(asio::io_context& io, model& m, thft_dispatch dispatch);
     ~sim_server();
     sim_server(const sim_server&) = delete;
     sim_server& operator=(const sim_server&) = delete;
 
-    // Binds every listener (port 0 = any), fills the model's ports, starts the model and the driver.
-    // Errors: the bind error (e.g. address in use).
+    // Binds every listener (port 0 = any), fills the model's ports, starts the model and the
+    // driver. Errors: the bind error (e.g. address in use).
     status start(std::uint16_t admin_port);
     void stop_all();
 

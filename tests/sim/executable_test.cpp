@@ -23,7 +23,8 @@ TEST_CASE("pegasus-sim executable: writes the ports file, serves, and stops on S
     REQUIRE(exe != nullptr);
     auto ports_file = "/tmp/pegasus-sim-test-" + std::to_string(::getpid()) + ".json";
     std::remove(ports_file.c_str());
-    std::vector<std::string> args{exe, "--ports-file", ports_file, "--generation", "master", "--log-level", "warn"};
+    std::vector<std::string> args{exe,      "--ports-file", ports_file, "--generation",
+                                  "master", "--log-level",  "warn"};
     std::vector<char*> argv;
     for (auto& a : args)
         argv.push_back(a.data());
@@ -52,7 +53,8 @@ TEST_CASE("pegasus-sim executable: writes the ports file, serves, and stops on S
         client meta(meta_port);
         idl::query_cfg_request q;
         q.app_name = "temp";
-        auto r = meta.call_typed<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", q);
+        auto r =
+            meta.call_typed<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", q);
         CHECK(r.err.name() == "ERR_OK");
         CHECK(r.partition_count == 8);
         client admin(static_cast<std::uint16_t>(ports.at("admin").as_int64()));
@@ -62,7 +64,8 @@ TEST_CASE("pegasus-sim executable: writes the ports file, serves, and stops on S
     int status = 0;
     pid_t done = 0;
     auto stop_until = std::chrono::steady_clock::now() + 10s;
-    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < stop_until)
+    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < stop_until)
         std::this_thread::sleep_for(20ms);
     if (done == 0) {
         ::kill(pid, SIGKILL);

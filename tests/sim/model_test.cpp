@@ -1,7 +1,8 @@
-// Sans-io tests of the pegasus-sim model: config parsing, per-node env propagation, group-check empty
-// writes, the duplication state machine, shipping rate and the 2.4/2.5 last-mutation lag.
+// Sans-io tests of the pegasus-sim model: config parsing, per-node env propagation, group-check
+// empty writes, the duplication state machine, shipping rate and the 2.4/2.5 last-mutation lag.
 #include "sim/config.hpp"
 #include "sim/model.hpp"
+#include "sim/replica_rpc.hpp"
 
 #include <doctest/doctest.h>
 
@@ -52,8 +53,9 @@ TEST_CASE("sim config: unknown keys, bad generations and bad partition counts ar
     CHECK_FALSE(parse_config(R"({"clusters":[{"name":"a","bogus":1}]})", &why).has_value());
     CHECK(why.find("bogus") != std::string::npos);
     CHECK_FALSE(parse_config(R"({"clusters":[{"name":"a","generation":"2.3"}]})").has_value());
-    CHECK_FALSE(parse_config(
-        R"({"clusters":[{"name":"a","tables":[{"name":"t","partition_count":6}]}]})").has_value());
+    CHECK_FALSE(
+        parse_config(R"({"clusters":[{"name":"a","tables":[{"name":"t","partition_count":6}]}]})")
+            .has_value());
     CHECK_FALSE(parse_config("{not json").has_value());
     CHECK(parse_generation("master") == generation::master);
 }
@@ -92,7 +94,9 @@ TEST_CASE("sim model: an env reaches each node only at that node's own config-sy
     auto* t = src.find_table("t");
     t->envs["replica.deny_client_request"] = "timeout*write";
     ++t->envs_version;
-    auto deny_on = [&](int n) { return src.nodes[static_cast<std::size_t>(n)].applied[t->app_id].deny.writes; };
+    auto deny_on = [&](int n) {
+        return src.nodes[static_cast<std::size_t>(n)].applied[t->app_id].deny.writes;
+    };
     m.events().advance_to(39s);
     CHECK_FALSE(deny_on(0));
     CHECK_FALSE(deny_on(1));
@@ -173,7 +177,8 @@ TEST_CASE("sim model: duplication goes PREPARE -> APP -> LOG and ships at the co
     CHECK(((v->timetag >> 1) & 0x7f) == 1);
 }
 
-TEST_CASE("sim model: on 2.4/2.5 the newest mutation ships only after a later one, on master at once") {
+TEST_CASE(
+    "sim model: on 2.4/2.5 the newest mutation ships only after a later one, on master at once") {
     for (auto g : {generation::v2_4, generation::master}) {
         CAPTURE(generation_name(g));
         model m(two_clusters(g), 1700000000000000);
@@ -255,12 +260,13 @@ TEST_CASE("sim model: progress counters refresh on their own periods") {
     // Perf snapshot at 30 s has the per-partition shipped-ops counter.
     bool found = false;
     for (const auto& c : src.nodes[static_cast<std::size_t>(primary)].snapshot)
-        found = found || c.name == "replica*app.pegasus*dup_shipped_ops@" +
-                                       std::to_string(t->app_id) + ".0";
+        found = found ||
+                c.name == "replica*app.pegasus*dup_shipped_ops@" + std::to_string(t->app_id) + ".0";
     CHECK(found);
 }
 
-TEST_CASE("sim model: a dead node's primaries fail over and duplication resumes from the meta-persisted decree") {
+TEST_CASE("sim model: a dead node's primaries fail over and duplication resumes from the "
+          "meta-persisted decree") {
     auto cfg = two_clusters(generation::master);
     cfg.clusters[0].timing.failure_detection = 5s;
     model m(cfg, 1700000000000000);
@@ -293,4 +299,15 @@ TEST_CASE("sim model: a dead node's primaries fail over and duplication resumes 
     CHECK(dp.has_duplicator);
     CHECK(dp.confirmed == t->partitions[0].last_committed);
     CHECK(dst.find_table("t")->partitions[0].data.size() == 15);
+}
+
+TEST_CASE("sim routing: key hashes follow the server rule (data-plane §5.3 vectors)") {
+    CHECK(crc64("a") == 0x8C2F8445B4CBFC3Cull);
+    CHECK(crc64("123456789") == 0xAE8B14860A799888ull);
+    CHECK(key_hash(encode_full_key("a", "s")) == 0x8C2F8445B4CBFC3Cull);
+    CHECK(key_hash(encode_full_key("", "hello")) ==
+          0x3377857006524257ull); // empty hash key: the sort key
+    CHECK(encode_full_key("a", "s") == std::string("\x00\x01"
+                                                   "as",
+                                                   4));
 }

@@ -37,7 +37,8 @@ struct route {
     std::uint16_t port = 0;
 };
 
-route route_key(sim_fixture& fx, const std::string& cluster, const std::string& table, const std::string& full_key) {
+route route_key(sim_fixture& fx, const std::string& cluster, const std::string& table,
+                const std::string& full_key) {
     return fx.on_sim([&] {
         auto& c = fx.sim().cluster(cluster);
         auto* t = c.find_table(table);
@@ -49,7 +50,9 @@ route route_key(sim_fixture& fx, const std::string& cluster, const std::string& 
         r.header.thread_hash = t->app_id * 7919 + pidx;
         r.header.partition_hash = h;
         r.header.client_timeout_ms = 5000;
-        r.port = c.nodes[static_cast<std::size_t>(t->partitions[static_cast<std::size_t>(pidx)].primary)].port;
+        r.port =
+            c.nodes[static_cast<std::size_t>(t->partitions[static_cast<std::size_t>(pidx)].primary)]
+                .port;
         return r;
     });
 }
@@ -76,7 +79,8 @@ void set_env(sim_fixture& fx, const std::string& value) {
     r.op = 1;
     r.__set_keys({"replica.deny_client_request"});
     r.__set_values({value});
-    auto resp = meta.call_typed<idl::configuration_update_app_env_response>("RPC_CM_UPDATE_APP_ENV", r);
+    auto resp =
+        meta.call_typed<idl::configuration_update_app_env_response>("RPC_CM_UPDATE_APP_ENV", r);
     REQUIRE(resp.err.name() == "ERR_OK");
 }
 
@@ -104,7 +108,8 @@ TEST_CASE("sim data plane: put, get, remove and multi_put round-trip with decree
     CHECK(g.error == 0);
     CHECK(g.value.str() == "w");
     // Stored in the data-version-1 layout with this cluster's id in the timetag.
-    auto stored = fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].data.at(key); });
+    auto stored = fx.on_sim(
+        [&] { return fx.sim().cluster("src").find_table("t")->partitions[4].data.at(key); });
     auto v = decode_stored_value(stored, 1);
     REQUIRE(v);
     CHECK(((v->timetag >> 1) & 0x7f) == 1);
@@ -121,7 +126,8 @@ TEST_CASE("sim data plane: put, get, remove and multi_put round-trip with decree
     kv2.key = idl::blob("s2");
     kv2.value = idl::blob("v2");
     mp.kvs = {kv1, kv2};
-    auto before = fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].last_committed; });
+    auto before = fx.on_sim(
+        [&] { return fx.sim().cluster("src").find_table("t")->partitions[4].last_committed; });
     auto m = c.call_typed<idl::update_response>("RPC_RRDB_RRDB_MULTI_PUT", mp, rt.header);
     CHECK(m.error == 0);
     CHECK(m.decree == before + 1); // one mutation whatever the number of kvs
@@ -129,7 +135,8 @@ TEST_CASE("sim data plane: put, get, remove and multi_put round-trip with decree
     CHECK(c.call_typed<idl::update_response>("RPC_RRDB_RRDB_MULTI_PUT", mp, rt.header).error == 4);
 }
 
-TEST_CASE("sim data plane: a full scan of a partition pages through context ids; CLEAR_SCANNER is never answered") {
+TEST_CASE("sim data plane: a full scan of a partition pages through context ids; CLEAR_SCANNER is "
+          "never answered") {
     sim_fixture fx(config(generation::master));
     for (int i = 0; i < 40; ++i)
         put(fx, "k" + std::to_string(i), "v");
@@ -170,7 +177,8 @@ TEST_CASE("sim data plane: a full scan of a partition pages through context ids;
     CHECK(c.call_typed<idl::scan_response>("RPC_RRDB_RRDB_SCAN", stale, h).error == 1);
     // CLEAR_SCANNER gets no reply: the next reply on the connection belongs to the next request.
     wire::bytes id_bytes{0, 0, 0, 0, 0, 0, 0, 1};
-    REQUIRE(c.send(wire::encode_request(h, "RPC_RRDB_RRDB_CLEAR_SCANNER", c.next_seqid(), id_bytes, 0x0A)));
+    REQUIRE(c.send(
+        wire::encode_request(h, "RPC_RRDB_RRDB_CLEAR_SCANNER", c.next_seqid(), id_bytes, 0x0A)));
     auto f = c.call("RPC_RRDB_RRDB_SCAN", stale, h);
     REQUIRE(f.has_value());
     CHECK(f->name == "RPC_RRDB_RRDB_SCAN_ACK");
@@ -224,20 +232,23 @@ TEST_CASE("sim data plane: routing errors are frame errors and a misrouted reque
     CHECK(zero->error_name == "ERR_HANDLER_NOT_FOUND");
 }
 
-TEST_CASE("sim deny env: timeout*write drops writes silently after the node's tick; reconfig*all answers ERR_INVALID_STATE") {
+TEST_CASE("sim deny env: timeout*write drops writes silently after the node's tick; reconfig*all "
+          "answers ERR_INVALID_STATE") {
     sim_fixture fx(config(generation::v2_5));
     auto key = encode_full_key("a", "s");
     auto rt = route_key(fx, "src", "t", key);
     put(fx, "a", "v");
     set_env(fx, "timeout*write");
-    auto node_of_a = fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary; });
+    auto node_of_a =
+        fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary; });
     REQUIRE(fx.eventually([&] {
         auto& n = fx.sim().cluster("src").nodes[static_cast<std::size_t>(node_of_a)];
         return n.applied.count(1) && n.applied.at(1).deny.writes;
     }));
     client c(rt.port);
     // The PUT gets no reply; the GET sent after it is answered first (reads are not denied).
-    REQUIRE(c.send(wire::encode_call(rt.header, "RPC_RRDB_RRDB_PUT", c.next_seqid(), put_req(key, "x"))));
+    REQUIRE(c.send(
+        wire::encode_call(rt.header, "RPC_RRDB_RRDB_PUT", c.next_seqid(), put_req(key, "x"))));
     auto f = c.call("RPC_RRDB_RRDB_GET", idl::blob(key), rt.header);
     REQUIRE(f.has_value());
     CHECK(f->name == "RPC_RRDB_RRDB_GET_ACK");
@@ -264,27 +275,37 @@ TEST_CASE("sim deny env: timeout*write drops writes silently after the node's ti
     CHECK(envs.find("deny") == std::string::npos);
 }
 
-TEST_CASE("sim env propagation: each node applies an env at its own tick, no earlier") {
-    // A long period so the check "not yet applied" right after the SET cannot race a tick.
-    sim_fixture fx(config(generation::v2_5, 60000));
+TEST_CASE("sim env propagation: each node applies an env at its own tick, no earlier and within "
+          "one period") {
+    sim_fixture fx(config(generation::v2_5, 300));
+    // Restart node 0 so its phase differs from the others (fixed by its own start time).
+    admin_get(fx, "/fault/stop?cluster=src&role=replica&index=0");
+    std::this_thread::sleep_for(50ms);
+    admin_get(fx, "/fault/restart?cluster=src&role=replica&index=0");
+    std::this_thread::sleep_for(400ms); // past the restart's immediate sync
     auto set_at = fx.on_sim([&] { return fx.sim().state().now(); });
     set_env(fx, "timeout*write");
-    auto applied = [&] {
-        int n = 0;
-        for (auto& node : fx.sim().cluster("src").nodes)
-            n += node.applied.count(1) ? 1 : 0;
-        return n;
-    };
-    CHECK(fx.on_sim(applied) == 0);
-    // Lower one node's period through HTTP: its tick already scheduled (60 s) still fires first,
-    // so nothing is applied within the deadline we can afford here.
-    client http(fx.replica_port("src", 0));
+    REQUIRE(fx.eventually([&] { return fx.sim().cluster("src").env_effects.size() == 3; }));
+    fx.on_sim([&] {
+        auto& c = fx.sim().cluster("src");
+        const sim_time period = millis(300);
+        for (const auto& e : c.env_effects) {
+            const auto& n = c.nodes[static_cast<std::size_t>(e.node)];
+            CAPTURE(e.node);
+            CHECK(e.at > set_at);
+            CHECK(e.at - set_at <= period);
+            CHECK((e.at - n.started_at).count() % period.count() == 0); // on the node's own grid
+        }
+        CHECK(c.nodes[0].started_at != c.nodes[1].started_at);
+        return 0;
+    });
+    // /updateConfig lowers one node's period (2.5); the tick already scheduled keeps its time.
+    client http(fx.replica_port("src", 1));
     auto [status, body] = http.http_get("/updateConfig?config_sync_interval_ms=100");
     CHECK(status == 200);
     CHECK(body == "{\"update_status\":\"ERR_OK\"}\n");
-    std::this_thread::sleep_for(300ms);
-    CHECK(fx.on_sim(applied) == 0);
-    CHECK(fx.on_sim([&] { return fx.sim().state().now() - set_at < 60s; }));
+    CHECK(fx.on_sim([&] { return fx.sim().cluster("src").nodes[1].config_sync_interval; }) ==
+          millis(100));
 }
 
 TEST_CASE("sim remote commands and HTTP are served on the same replica port") {
@@ -292,7 +313,8 @@ TEST_CASE("sim remote commands and HTTP are served on the same replica port") {
     auto port = fx.replica_port("src", 0);
     client rpc(port);
     CHECK(rpc.command("nope") == "unknown command 'nope'");
-    CHECK(rpc.command("replica.query-progress", {"1"}).rfind("8 processed, 0 not found\n    1.0@localhost:", 0) == 0);
+    CHECK(rpc.command("replica.query-progress", {"1"})
+              .rfind("8 processed, 0 not found\n    1.0@localhost:", 0) == 0);
     idl::query_replica_decree_request q;
     q.pid = idl::gpid(1, 0);
     auto d = rpc.call_typed<idl::query_replica_decree_response>("RPC_QUERY_PN_DECREE", q);
@@ -327,7 +349,9 @@ TEST_CASE("sim duplication end to end: checkpoint, shipping, and agreeing progre
         add.remote_cluster_name = "dst";
         auto added = meta.call_typed<idl::duplication_add_response>("RPC_CM_ADD_DUPLICATION", add);
         REQUIRE(added.err.name() == "ERR_OK");
-        REQUIRE(fx.eventually([&] { return fx.sim().cluster("src").dups.begin()->second.status == dup_status::log; }));
+        REQUIRE(fx.eventually([&] {
+            return fx.sim().cluster("src").dups.begin()->second.status == dup_status::log;
+        }));
         for (int i = 0; i < 20; ++i)
             put(fx, "after" + std::to_string(i), "w");
         // The target holds every key (checkpoint + shipped log). On 2.5 the newest mutation of each
@@ -354,8 +378,10 @@ TEST_CASE("sim duplication end to end: checkpoint, shipping, and agreeing progre
                     return false;
             auto& d = c.dups.begin()->second;
             for (std::size_t p = 0; p < d.partitions.size(); ++p)
-                if (d.partitions[p].meta_confirmed < c.freezes.at({1, static_cast<std::int32_t>(p)}).last_decree ||
-                    d.partitions[p].confirmed < t->partitions[p].last_committed - (g == generation::master ? 0 : 1))
+                if (d.partitions[p].meta_confirmed <
+                        c.freezes.at({1, static_cast<std::int32_t>(p)}).last_decree ||
+                    d.partitions[p].confirmed <
+                        t->partitions[p].last_committed - (g == generation::master ? 0 : 1))
                     return false;
             return true;
         }));
@@ -377,22 +403,29 @@ TEST_CASE("sim duplication end to end: checkpoint, shipping, and agreeing progre
             CHECK(progress.find("\"replica_confirmed_decree\": ") != std::string::npos);
             idl::duplication_query_request q;
             q.app_name = "t";
-            auto qr = meta.call_typed<idl::duplication_query_response>("RPC_CM_QUERY_DUPLICATION", q);
+            auto qr =
+                meta.call_typed<idl::duplication_query_response>("RPC_CM_QUERY_DUPLICATION", q);
             REQUIRE(qr.entry_list.size() == 1);
             CHECK(qr.entry_list[0].partition_states.size() == 8);
-            auto confirmed = fx.on_sim([&] { return fx.sim().cluster("src").dups.begin()->second.partitions[0].confirmed; });
-            CHECK(progress.find("\"replica_confirmed_decree\": " + std::to_string(confirmed)) != std::string::npos);
-            CHECK(node.command("perf-counters-by-substr", {"dup"}).find("\"counters\":[]") != std::string::npos);
+            auto confirmed = fx.on_sim([&] {
+                return fx.sim().cluster("src").dups.begin()->second.partitions[0].confirmed;
+            });
+            CHECK(progress.find("\"replica_confirmed_decree\": " + std::to_string(confirmed)) !=
+                  std::string::npos);
+            CHECK(node.command("perf-counters-by-substr", {"dup"}).find("\"counters\":[]") !=
+                  std::string::npos);
         } else {
             CHECK(not_dup <= 1); // the 2.4/2.5 newest-mutation lag
             auto pc = node.command("perf-counters-by-substr", {"dup_shipped_ops@1."});
             CHECK(pc.find("replica*app.pegasus*dup_shipped_ops@1.0") != std::string::npos);
-            CHECK(node.command("replica.query-progress") == "unknown command 'replica.query-progress'");
+            CHECK(node.command("replica.query-progress") ==
+                  "unknown command 'replica.query-progress'");
         }
     }
 }
 
-TEST_CASE("sim faults: stop/restart a replica on the same port, delay and drop replies, close connections") {
+TEST_CASE("sim faults: stop/restart a replica on the same port, delay and drop replies, close "
+          "connections") {
     sim_fixture fx(config(generation::v2_5));
     auto port = fx.replica_port("src", 1);
     auto stop = admin_get(fx, "/fault/stop?cluster=src&role=replica&index=1");
@@ -407,7 +440,8 @@ TEST_CASE("sim faults: stop/restart a replica on the same port, delay and drop r
     admin_get(fx, "/fault/reply?rpc=RPC_CLI_CLI_CALL&drop=true");
     idl::command cmd;
     cmd.cmd = "nope";
-    REQUIRE(back.send(wire::encode_call(wire::request_header{}, "RPC_CLI_CLI_CALL", back.next_seqid(), cmd)));
+    REQUIRE(back.send(
+        wire::encode_call(wire::request_header{}, "RPC_CLI_CLI_CALL", back.next_seqid(), cmd)));
     auto f = back.call("RPC_QUERY_REPLICA_INFO", idl::query_replica_info_request{});
     REQUIRE(f.has_value());
     CHECK(f->name == "RPC_QUERY_REPLICA_INFO_ACK");
@@ -426,17 +460,20 @@ TEST_CASE("sim faults: stop/restart a replica on the same port, delay and drop r
     CHECK(ports.at("clusters").at("src").at("replica").as_array().size() == 3);
 }
 
-TEST_CASE("sim faults: after a replica stops, the meta moves its primaries and clients re-resolve") {
+TEST_CASE(
+    "sim faults: after a replica stops, the meta moves its primaries and clients re-resolve") {
     auto cfg = config(generation::master);
     cfg.clusters[0].timing.failure_detection = millis(100);
     sim_fixture fx(cfg);
     put(fx, "a", "v");
-    auto dead = fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary; });
+    auto dead =
+        fx.on_sim([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary; });
     admin_get(fx, "/fault/stop?cluster=src&role=replica&index=" + std::to_string(dead));
     client meta(fx.meta_port("src"));
     idl::query_cfg_request q;
     q.app_name = "t";
-    REQUIRE(fx.eventually([&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary != dead; }));
+    REQUIRE(fx.eventually(
+        [&] { return fx.sim().cluster("src").find_table("t")->partitions[4].primary != dead; }));
     auto r = meta.call_typed<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", q);
     CHECK(r.partitions[4].ballot == 2);
     CHECK(r.partitions[4].primary.port() != fx.replica_port("src", dead));
@@ -447,7 +484,7 @@ TEST_CASE("sim faults: after a replica stops, the meta moves its primaries and c
     auto g = c.call_typed<idl::read_response>("RPC_RRDB_RRDB_GET", idl::blob(key), rt.header);
     CHECK(g.value.str() == "v");
     // list_nodes reports the dead node last.
-    auto nodes = meta.call_typed<idl::configuration_list_nodes_response>("RPC_CM_LIST_NODES",
-                                                                         idl::configuration_list_nodes_request{});
+    auto nodes = meta.call_typed<idl::configuration_list_nodes_response>(
+        "RPC_CM_LIST_NODES", idl::configuration_list_nodes_request{});
     CHECK(nodes.infos.back().status == 2);
 }

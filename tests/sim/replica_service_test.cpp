@@ -11,7 +11,8 @@ using namespace std::chrono_literals;
 namespace {
 
 struct fixture {
-    explicit fixture(generation g) : m(make(g), 1700000000000000) {
+    explicit fixture(generation g)
+        : m(make(g), 1700000000000000) {
         auto& c = *m.find_cluster("src");
         std::uint16_t port = 34801;
         for (auto& n : c.nodes)
@@ -42,7 +43,9 @@ TEST_CASE("sim replica: unknown commands answer the real text; master-only comma
           "unknown command 'replica.query-progress'");
     CHECK(replica_remote_command(f24.src(), 0, "replica.disable-empty-write", {}) ==
           "unknown command 'replica.disable-empty-write'");
-    CHECK(replica_remote_command(f24.src(), 0, "server-info", {}).rfind("Pegasus Server 2.4.0", 0) == 0);
+    CHECK(
+        replica_remote_command(f24.src(), 0, "server-info", {}).rfind("Pegasus Server 2.4.0", 0) ==
+        0);
     fixture fm(generation::master);
     auto info = boost::json::parse(replica_remote_command(fm.src(), 0, "server-info", {}));
     CHECK(info.as_object().contains("version"));
@@ -50,7 +53,8 @@ TEST_CASE("sim replica: unknown commands answer the real text; master-only comma
 
 TEST_CASE("sim replica: perf counters match by substring on 2.4/2.5 and are absent on master") {
     fixture f(generation::v2_5);
-    auto out = replica_remote_command(f.src(), 0, "perf-counters-by-substr", {"pending_mutations_count"});
+    auto out =
+        replica_remote_command(f.src(), 0, "perf-counters-by-substr", {"pending_mutations_count"});
     auto j = boost::json::parse(out).as_object();
     CHECK(j.at("result") == "OK");
     auto& counters = j.at("counters").as_array();
@@ -59,8 +63,8 @@ TEST_CASE("sim replica: perf counters match by substring on 2.4/2.5 and are abse
     CHECK(counters[0].at("type") == "VOLATILE_NUMBER");
     CHECK(out.find("\"value\":0.0") != std::string::npos);
     fixture fm(generation::master);
-    auto jm = boost::json::parse(
-        replica_remote_command(fm.src(), 0, "perf-counters-by-substr", {"pending_mutations_count"}));
+    auto jm = boost::json::parse(replica_remote_command(fm.src(), 0, "perf-counters-by-substr",
+                                                        {"pending_mutations_count"}));
     CHECK(jm.at("counters").as_array().empty());
 }
 
@@ -79,7 +83,8 @@ TEST_CASE("sim replica: query-progress uses the exact per-replica framing (maste
     c.add_duplication(*t, "dst", "t", 0, true);
     f.m.events().advance_to(11s);
     out = replica_remote_command(c, 0, "replica.query-progress", {"1.1"});
-    CHECK(out.find("    \"duplications\": [\n        {\n            \"dupid\": ") != std::string::npos);
+    CHECK(out.find("    \"duplications\": [\n        {\n            \"dupid\": ") !=
+          std::string::npos);
     CHECK(out.find("\"remote_cluster_name\": \"dst\",") != std::string::npos);
     CHECK(replica_remote_command(c, 0, "replica.query-progress", {","}) == "invalid arguments");
 }
@@ -99,8 +104,9 @@ TEST_CASE("sim replica: disable-empty-write speaks nlohmann dump(2)") {
 TEST_CASE("sim replica: query-app-envs never shows the deny env") {
     fixture f(generation::v2_4);
     auto out = replica_remote_command(f.src(), 0, "replica.query-app-envs", {"1"});
-    CHECK(out == "2 processed, 0 not found\n    1.1@127.0.0.1:34801@P : rocksdb.usage_scenario=normal"
-                 "\n    1.3@127.0.0.1:34801@P : rocksdb.usage_scenario=normal");
+    CHECK(out ==
+          "2 processed, 0 not found\n    1.1@127.0.0.1:34801@P : rocksdb.usage_scenario=normal"
+          "\n    1.3@127.0.0.1:34801@P : rocksdb.usage_scenario=normal");
 }
 
 TEST_CASE("sim replica: HTTP data_version and duplication follow the real status codes") {
@@ -115,7 +121,8 @@ TEST_CASE("sim replica: HTTP data_version and duplication follow the real status
     auto none = replica_http(c, 0, {"GET", "/replica/duplication?appid=1"});
     CHECK(none.status == 404);
     CHECK(none.body == "no duplication assigned for app [appid=1]");
-    CHECK(replica_http(c, 0, {"GET", "/nothing/here"}).body == "service not found for \"/nothing/here\"");
+    CHECK(replica_http(c, 0, {"GET", "/nothing/here"}).body ==
+          "service not found for \"/nothing/here\"");
     CHECK(replica_http(c, 0, {"GET", "/version?a=1&a=2"}).status == 400);
 }
 
@@ -138,8 +145,9 @@ TEST_CASE("sim replica: /metrics filters and rejects unknown params") {
     auto bad = replica_http(c, 0, {"GET", "/metrics?foo=bar"});
     CHECK(bad.status == 400);
     CHECK(bad.body == R"({"error_message":"unknown field foo=bar"})");
-    auto r = replica_http(c, 0, {"GET", "/metrics?with_metric_fields=name,value&types=replica&"
-                                        "attributes=table_id,1&metrics=dup_pending_mutations"});
+    auto r = replica_http(c, 0,
+                          {"GET", "/metrics?with_metric_fields=name,value&types=replica&"
+                                  "attributes=table_id,1&metrics=dup_pending_mutations"});
     REQUIRE(r.status == 200);
     auto j = boost::json::parse(r.body).as_object();
     auto& ents = j.at("entities").as_array();

@@ -59,21 +59,24 @@ TEST_CASE("sim scale: servers answer meta, replica and HTTP requests while every
     auto r = meta.call_typed<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", q);
     CHECK(r.err.name() == "ERR_OK");
     CHECK(r.partitions.size() == 16);
-    auto apps = meta.call_typed<idl::configuration_list_apps_response>("RPC_CM_LIST_APPS",
-                                                                       idl::configuration_list_apps_request{});
+    auto apps = meta.call_typed<idl::configuration_list_apps_response>(
+        "RPC_CM_LIST_APPS", idl::configuration_list_apps_request{});
     CHECK(apps.infos.size() == 1000);
     idl::duplication_add_request add;
     add.app_name = "t5";
     add.remote_cluster_name = "c1";
     add.__set_remote_app_name("t5_copy"); // c1 has its own t5
-    CHECK(meta.call_typed<idl::duplication_add_response>("RPC_CM_ADD_DUPLICATION", add).err.name() == "ERR_OK");
+    CHECK(
+        meta.call_typed<idl::duplication_add_response>("RPC_CM_ADD_DUPLICATION", add).err.name() ==
+        "ERR_OK");
     for (int round = 0; round < 20; ++round) {
         client node(fx.replica_port("c0", round % 5));
-        CHECK(node.command("perf-counters-by-substr", {"pending_mutations_count"}).find("\"result\":\"OK\"") !=
-              std::string::npos);
+        CHECK(node.command("perf-counters-by-substr", {"pending_mutations_count"})
+                  .find("\"result\":\"OK\"") != std::string::npos);
         client http(fx.replica_port("c0", round % 5));
         CHECK(http.http_get("/replica/data_version?app_id=1").first == 200);
         std::this_thread::sleep_for(20ms);
     }
-    CHECK(fx.eventually([&] { return fx.sim().cluster("c0").dups.begin()->second.status == dup_status::log; }));
+    CHECK(fx.eventually(
+        [&] { return fx.sim().cluster("c0").dups.begin()->second.status == dup_status::log; }));
 }

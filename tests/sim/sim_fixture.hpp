@@ -28,7 +28,8 @@ using tcp = asio::ip::tcp;
 
 class sim_fixture {
 public:
-    explicit sim_fixture(sim_config cfg) : sim_(io_, std::move(cfg)) {
+    explicit sim_fixture(sim_config cfg)
+        : sim_(io_, std::move(cfg)) {
         auto st = sim_.start();
         REQUIRE(st.has_value());
         thread_ = std::thread([this] { io_.run(); });
@@ -54,10 +55,12 @@ public:
     }
 
     std::uint16_t meta_port(const std::string& cluster, int i = 0) {
-        return on_sim([&] { return sim_.cluster(cluster).metas.at(static_cast<std::size_t>(i)).port; });
+        return on_sim(
+            [&] { return sim_.cluster(cluster).metas.at(static_cast<std::size_t>(i)).port; });
     }
     std::uint16_t replica_port(const std::string& cluster, int i) {
-        return on_sim([&] { return sim_.cluster(cluster).nodes.at(static_cast<std::size_t>(i)).port; });
+        return on_sim(
+            [&] { return sim_.cluster(cluster).nodes.at(static_cast<std::size_t>(i)).port; });
     }
     std::uint16_t admin_port() {
         return on_sim([&] { return sim_.server().admin_port(); });
@@ -121,7 +124,8 @@ public:
         return wire::decode_response_frame(frame);
     }
     template <class Req>
-    result<wire::response_frame> call(std::string_view name, const Req& req, wire::request_header h = {}) {
+    result<wire::response_frame> call(std::string_view name, const Req& req,
+                                      wire::request_header h = {}) {
         if (!send(wire::encode_call(h, name, ++seqid_, req)))
             return make_error_code(client_errc::connection_closed);
         return receive();
