@@ -44,15 +44,20 @@ TEST_CASE("pegasus-load: acknowledged writes on two tables are all found again b
 
     std::vector<table_verdict> by_get, by_scan;
     tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        co_await load.start();
-        bool enough = co_await wait_until([&] {
+        auto await_23 = load.start();
+        co_await std::move(await_23);
+        auto await_13 = wait_until([&] {
             return gen.stats("t").acknowledged >= 60 && gen.stats("u").acknowledged >= 60;
         }, 10s);
+        bool enough = co_await std::move(await_13);
         CHECK(enough);
-        bool stopped = co_await load.finish();
+        auto await_14 = load.finish();
+        bool stopped = co_await std::move(await_14);
         REQUIRE(stopped);
-        by_get = co_await verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
-        by_scan = co_await verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
+        auto await_15 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+        by_get = co_await std::move(await_15);
+        auto await_16 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
+        by_scan = co_await std::move(await_16);
     }, 30s);
     REQUIRE(load.outcome().has_value());
 
@@ -102,12 +107,16 @@ TEST_CASE("pegasus-load: MULTI_PUT writes are routed by the hash key and every s
     running_load load(gen);
     std::vector<table_verdict> verdicts;
     tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        co_await load.start();
-        bool enough = co_await wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
+        auto await_24 = load.start();
+        co_await std::move(await_24);
+        auto await_17 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
+        bool enough = co_await std::move(await_17);
         CHECK(enough);
-        bool stopped = co_await load.finish();
+        auto await_18 = load.finish();
+        bool stopped = co_await std::move(await_18);
         REQUIRE(stopped);
-        verdicts = co_await verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
+        auto await_19 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
+        verdicts = co_await std::move(await_19);
     }, 30s);
     auto s = gen.stats("t");
     CHECK(s.failed == 0);
@@ -128,22 +137,37 @@ TEST_CASE("pegasus-load: timeout*write makes writes time out, the outage is meas
     std::vector<table_verdict> verdicts;
     std::int64_t acked_before_recovery = 0;
     tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        co_await load.start();
-        CHECK(co_await wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s));
-        CHECK(co_await set_deny(cs.pool, meta_port, "t", "timeout*write"));
+        auto await_25 = load.start();
+        co_await std::move(await_25);
+        auto await_1 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
+        const bool ok_1 = co_await std::move(await_1);
+        CHECK(ok_1);
+        auto await_2 = set_deny(cs.pool, meta_port, "t", "timeout*write");
+        const bool ok_2 = co_await std::move(await_2);
+        CHECK(ok_2);
         // Writes now vanish: the client sees timeouts and keeps retrying (re-resolving).
-        CHECK(co_await wait_until([&] {
+        auto await_3 = wait_until([&] {
             auto s = gen.stats("t");
             return s.routing.errors.count("deadline_exceeded") && s.outages > 0;
-        }, 10s));
-        co_await sleep_ms(300ms);
+        }, 10s);
+        const bool ok_3 = co_await std::move(await_3);
+        CHECK(ok_3);
+        auto await_26 = sleep_ms(300ms);
+        co_await std::move(await_26);
         acked_before_recovery = gen.stats("t").acknowledged;
-        CHECK(co_await set_deny(cs.pool, meta_port, "t", ""));
-        CHECK(co_await wait_until([&] {
+        auto await_4 = set_deny(cs.pool, meta_port, "t", "");
+        const bool ok_4 = co_await std::move(await_4);
+        CHECK(ok_4);
+        auto await_5 = wait_until([&] {
             return gen.stats("t").acknowledged >= acked_before_recovery + 20;
-        }, 10s));
-        CHECK(co_await load.finish());
-        verdicts = co_await verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+        }, 10s);
+        const bool ok_5 = co_await std::move(await_5);
+        CHECK(ok_5);
+        auto await_6 = load.finish();
+        const bool ok_6 = co_await std::move(await_6);
+        CHECK(ok_6);
+        auto await_20 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+        verdicts = co_await std::move(await_20);
     }, 40s);
     auto s = gen.stats("t");
     // At least one attempt timed out inside the outage, so it lasted at least one attempt timeout.
@@ -170,11 +194,20 @@ TEST_CASE("pegasus-load: reconfig*all with no other cluster to go to keeps write
     load_generator gen(cs.io.get_executor(), cs.pool, cs.resolver, opts);
     running_load load(gen);
     tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        co_await load.start();
-        CHECK(co_await wait_until([&] { return gen.stats("t").acknowledged >= 10; }, 10s));
-        CHECK(co_await set_deny(cs.pool, meta_port, "t", "reconfig*all"));
-        CHECK(co_await wait_until([&] { return gen.stats("t").failed >= 5; }, 10s));
-        CHECK(co_await load.finish());
+        auto await_27 = load.start();
+        co_await std::move(await_27);
+        auto await_7 = wait_until([&] { return gen.stats("t").acknowledged >= 10; }, 10s);
+        const bool ok_7 = co_await std::move(await_7);
+        CHECK(ok_7);
+        auto await_8 = set_deny(cs.pool, meta_port, "t", "reconfig*all");
+        const bool ok_8 = co_await std::move(await_8);
+        CHECK(ok_8);
+        auto await_9 = wait_until([&] { return gen.stats("t").failed >= 5; }, 10s);
+        const bool ok_9 = co_await std::move(await_9);
+        CHECK(ok_9);
+        auto await_10 = load.finish();
+        const bool ok_10 = co_await std::move(await_10);
+        CHECK(ok_10);
     }, 30s);
     auto s = gen.stats("t");
     CHECK(s.routing.errors.count("ERR_INVALID_STATE"));
@@ -193,9 +226,14 @@ TEST_CASE("pegasus-load: verify reports a key deleted behind the client's back a
     std::vector<table_verdict> by_get, by_scan;
     load_record rec;
     tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        co_await load.start();
-        CHECK(co_await wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s));
-        CHECK(co_await load.finish());
+        auto await_28 = load.start();
+        co_await std::move(await_28);
+        auto await_11 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
+        const bool ok_11 = co_await std::move(await_11);
+        CHECK(ok_11);
+        auto await_12 = load.finish();
+        const bool ok_12 = co_await std::move(await_12);
+        CHECK(ok_12);
         rec = gen.record();
         REQUIRE(rec.acks.size() >= 20);
         // Delete one acknowledged key and change another one's value inside the sim.
@@ -214,8 +252,10 @@ TEST_CASE("pegasus-load: verify reports a key deleted behind the client's back a
             }
             return 0;
         });
-        by_get = co_await verify(cs.resolver, cs.pool, rec, fast_verify(false));
-        by_scan = co_await verify(cs.resolver, cs.pool, rec, fast_verify(true));
+        auto await_21 = verify(cs.resolver, cs.pool, rec, fast_verify(false));
+        by_get = co_await std::move(await_21);
+        auto await_22 = verify(cs.resolver, cs.pool, rec, fast_verify(true));
+        by_scan = co_await std::move(await_22);
     }, 30s);
     for (const auto* vs : {&by_get, &by_scan}) {
         REQUIRE(vs->size() == 1);

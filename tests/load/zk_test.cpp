@@ -73,7 +73,8 @@ TEST_CASE("pegasus-load: a MetaProxy switch plus reconfig*all on the source move
     std::vector<table_verdict> on_dst, on_src, via_zk;
 
     tablemigrator::test::run_coro(io, [&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
+        auto await_34 = asio::this_coro::executor;
+        auto ex = co_await std::move(await_34);
         auto connect = zk::client::connect(ex, zk_srv.connect_string(), zk_opts());
         auto c = co_await std::move(connect);
         REQUIRE_MESSAGE(c.has_value(), c.error().message());
@@ -84,28 +85,40 @@ TEST_CASE("pegasus-load: a MetaProxy switch plus reconfig*all on the source move
         auto created = co_await std::move(create);
         REQUIRE(created.has_value());
 
-        co_await load.start();
-        CHECK(co_await wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s));
+        auto await_35 = load.start();
+        co_await std::move(await_35);
+        auto await_29 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
+        const bool ok_29 = co_await std::move(await_29);
+        CHECK(ok_29);
         CHECK(gen.stats("t").cluster == "src");
 
         // The migrator's cutover: switch the entry, then make the source redirect stale clients.
         auto set = admin->set("/proxy/t", entry("dst", dst_meta), -1);
         auto st = co_await std::move(set);
         CHECK(st.has_value());
-        CHECK(co_await set_deny(pool, src_meta, "t", "reconfig*all"));
+        auto await_30 = set_deny(pool, src_meta, "t", "reconfig*all");
+        const bool ok_30 = co_await std::move(await_30);
+        CHECK(ok_30);
 
-        CHECK(co_await wait_until([&] {
+        auto await_31 = wait_until([&] {
             return gen.stats("t").cluster == "dst" &&
                    only_cluster(gen.record(), "dst").acks.size() >= 40;
-        }, 15s));
-        CHECK(co_await load.finish());
+        }, 15s);
+        const bool ok_31 = co_await std::move(await_31);
+        CHECK(ok_31);
+        auto await_32 = load.finish();
+        const bool ok_32 = co_await std::move(await_32);
+        CHECK(ok_32);
 
         auto rec = gen.record();
         auto v1 = verify(dst_direct, pool, only_cluster(rec, "dst"), fast_verify(false));
         on_dst = co_await std::move(v1);
         // The source denies reads now; lift the deny to check what was acknowledged there.
-        CHECK(co_await set_deny(pool, src_meta, "t", ""));
-        co_await sleep_ms(300ms);
+        auto await_33 = set_deny(pool, src_meta, "t", "");
+        const bool ok_33 = co_await std::move(await_33);
+        CHECK(ok_33);
+        auto await_36 = sleep_ms(300ms);
+        co_await std::move(await_36);
         auto v2 = verify(src_direct, pool, only_cluster(rec, "src"), fast_verify(true));
         on_src = co_await std::move(v2);
         // verify --zk follows the entry too: the dst keys are found through it.
