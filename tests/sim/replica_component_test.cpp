@@ -488,3 +488,38 @@ TEST_CASE(
         "RPC_CM_LIST_NODES", idl::configuration_list_nodes_request{});
     CHECK(nodes.infos.back().status == 2);
 }
+
+TEST_CASE("sim data plane: requests with a v1 header (Java client) are accepted") {
+    sim_fixture fx(config(generation::v2_5));
+    auto key = encode_full_key("a", "s");
+    auto rt = route_key(fx, "src", "t", key);
+    idl::thrift_request_meta_v1 meta_v1;
+    meta_v1.__set_app_id(rt.header.app_id);
+    meta_v1.__set_partition_index(rt.header.partition_index);
+    meta_v1.__set_client_timeout(5000);
+    meta_v1.__set_client_partition_hash(static_cast<std::int64_t>(rt.header.partition_hash));
+    meta_v1.__set_is_backup_request(false);
+    auto meta_bytes = wire::serialize_struct(meta_v1);
+    // The body is what follows the 48-byte v0 header of the same call.
+    auto v0 = wire::encode_call(rt.header, "RPC_RRDB_RRDB_PUT", 1, put_req(key, "v1"));
+    wire::bytes body(v0.begin() + 48, v0.end());
+    wire::bytes frame{'T', 'H', 'F', 'T'};
+    auto be32 = [&](std::uint32_t v) {
+        for (int i = 3; i >= 0; --i)
+            frame.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    };
+    be32(1);
+    be32(static_cast<std::uint32_t>(meta_bytes.size()));
+    be32(static_cast<std::uint32_t>(body.size()));
+    frame.insert(frame.end(), meta_bytes.begin(), meta_bytes.end());
+    frame.insert(frame.end(), body.begin(), body.end());
+    client c(rt.port);
+    REQUIRE(c.send(frame));
+    auto f = c.receive();
+    REQUIRE(f.has_value());
+    CHECK(f->error_name == "ERR_OK");
+    auto r = wire::decode_reply<idl::update_response>(*f);
+    REQUIRE(r.has_value());
+    CHECK(r->error == 0);
+    CHECK(r->partition_index == 4);
+}
