@@ -13,7 +13,7 @@ namespace {
 sim::sim_config one_cluster(int partitions = 8) {
     spdlog::set_level(spdlog::level::warn);
     auto cfg = sim::parse_config(R"({"clusters": [
-        {"name": "src", "replica_servers": 3,
+        {"name": "src", "replica_servers": 3, "timing": {"failure_detection_ms": 300},
          "tables": [{"name": "t", "partition_count": 8, "replica_count": 3},
                     {"name": "u", "partition_count": 4, "replica_count": 3}]}]})");
     REQUIRE(cfg.has_value());
@@ -280,4 +280,52 @@ TEST_CASE("pegasus-load: a table the meta does not know fails the start with the
     REQUIRE_FALSE(st.has_value());
     CHECK(st.error() == rdsn_errc::ERR_OBJECT_NOT_FOUND);
     CHECK(gen.failed_table() == "nope");
+}
+
+TEST_CASE("pegasus-load: closed connections and a stopped replica (its primaries fail over) do not lose or fail writes") {
+    sim_fixture fx(one_cluster());
+    client_side cs(fx.meta_port("src"));
+    auto opts = fast_load({"t"});
+    load_generator gen(cs.io.get_executor(), cs.pool, cs.resolver, opts);
+    running_load load(gen);
+    std::vector<table_verdict> verdicts;
+    auto admin = [&](const std::string& target) {
+        sim::test::client c(fx.admin_port());
+        return c.http_get(target).first;
+    };
+    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
+        auto start = load.start();
+        co_await std::move(start);
+        auto w1 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
+        const bool ok1 = co_await std::move(w1);
+        CHECK(ok1);
+        CHECK(admin("/fault/close_connections?cluster=src") == 200);
+        auto at_close = gen.stats("t").acknowledged;
+        auto w2 = wait_until([&] { return gen.stats("t").acknowledged >= at_close + 20; }, 10s);
+        const bool ok2 = co_await std::move(w2);
+        CHECK(ok2);
+        CHECK(admin("/fault/stop?cluster=src&role=replica&index=0") == 200);
+        // Partitions whose primary was on node 0 move after failure_detection_ms: the client
+        // must pick the new primaries up by re-resolving.
+        auto w3 = wait_until([&] { return gen.stats("t").routing.route_changes >= 1; }, 10s);
+        const bool ok3 = co_await std::move(w3);
+        CHECK(ok3);
+        auto at_failover = gen.stats("t").acknowledged;
+        auto w4 = wait_until([&] { return gen.stats("t").acknowledged >= at_failover + 40; }, 10s);
+        const bool ok4 = co_await std::move(w4);
+        CHECK(ok4);
+        auto fin = load.finish();
+        const bool ok5 = co_await std::move(fin);
+        CHECK(ok5);
+        auto v = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+        verdicts = co_await std::move(v);
+    }, 40s);
+    auto s = gen.stats("t");
+    CHECK(s.failed == 0);
+    CHECK(s.acknowledged == s.attempted);
+    CHECK(s.routing.route_changes >= 1);
+    REQUIRE(verdicts.size() == 1);
+    CHECK(verdicts[0].missing == 0);
+    CHECK(verdicts[0].found == verdicts[0].acknowledged);
+    CHECK(routing_violations(fx, "src") == 0);
 }
