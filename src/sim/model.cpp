@@ -489,14 +489,21 @@ void cluster_state::finish_checkpoint(std::int32_t dupid) {
 }
 
 void cluster_state::schedule_ship_tick(std::int32_t dupid) {
+    auto& d = dups.at(dupid);
+    if (d.ship_tick_pending)
+        return;
+    d.ship_tick_pending = true;
     model_.events().schedule_after(cfg_.timing.dup_poll_delay,
                                    [this, dupid] { on_ship_tick(dupid); });
 }
 
 void cluster_state::on_ship_tick(std::int32_t dupid) {
     auto it = dups.find(dupid);
-    if (it == dups.end() || it->second.status != dup_status::log)
-        return; // removed or paused: resumed ticks are scheduled by the status change
+    if (it == dups.end())
+        return;
+    it->second.ship_tick_pending = false;
+    if (it->second.status != dup_status::log)
+        return; // paused: resumed ticks are scheduled by the status change
     schedule_ship_tick(dupid);
     auto& d = it->second;
     auto* t = find_table(d.app_id);

@@ -197,6 +197,7 @@ struct duplication_state {
     bool target_created = false;
     bool checkpoint_applied = false;
     bool warned_target_exists = false;
+    bool ship_tick_pending = false; // one shipping chain per duplication, even after pause/resume
 };
 
 // Ground truth (admin endpoint): when env changes took effect and drain completed.

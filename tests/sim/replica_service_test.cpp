@@ -157,3 +157,51 @@ TEST_CASE("sim replica: /metrics filters and rejects unknown params") {
     fixture f24(generation::v2_4);
     CHECK(replica_http(f24.src(), 0, {"GET", "/metrics"}).status == 404);
 }
+
+TEST_CASE("sim replica: the generations' progress signals report the same numbers") {
+    for (auto g : {generation::v2_5, generation::master}) {
+        CAPTURE(generation_name(g));
+        fixture f(g);
+        auto& c = f.src();
+        auto* t = c.find_table("t");
+        c.add_duplication(*t, "dst", "t", 0, true);
+        f.m.events().advance_to(std::chrono::seconds(13)); // DS_LOG after the 10 s sync + copy
+        REQUIRE(c.dups.begin()->second.status == dup_status::log);
+        c.fault.stall_shipping = true;
+        for (int i = 0; i < 5; ++i) {
+            write_op op;
+            op.key = "k" + std::to_string(i);
+            op.value = "v";
+            c.apply_write(*t, 1, "RPC_RRDB_RRDB_PUT", {op}, 30); // partition 1: primary node 0
+        }
+        f.m.events().advance_to(std::chrono::seconds(20)); // duplication sync + perf snapshot
+        auto dup =
+            boost::json::parse(replica_http(c, 0, {"GET", "/replica/duplication?appid=1"}).body);
+        auto dupid = std::to_string(c.dups.begin()->first);
+        auto not_dup_p1 = dup.at(dupid).at("1.1").at("not_duplicated_mutations_num").as_int64();
+        auto not_dup_p3 = dup.at(dupid).at("1.3").at("not_duplicated_mutations_num").as_int64();
+        CHECK(not_dup_p1 >= 5);
+        if (g == generation::master) {
+            auto m = boost::json::parse(
+                replica_http(c, 0,
+                             {"GET", "/metrics?ids=replica@1.1&metrics=dup_pending_mutations"})
+                    .body);
+            CHECK(
+                m.at("entities").as_array()[0].at("metrics").as_array()[0].at("value").as_int64() ==
+                not_dup_p1);
+            auto progress = replica_remote_command(c, 0, "replica.query-progress", {"1.1"});
+            auto lc = t->partitions[1].last_committed;
+            auto confirmed = c.dups.begin()->second.partitions[1].confirmed;
+            CHECK(lc - confirmed == not_dup_p1);
+            CHECK(progress.find("\"last_committed_decree\": " + std::to_string(lc)) !=
+                  std::string::npos);
+            CHECK(progress.find("\"replica_confirmed_decree\": " + std::to_string(confirmed)) !=
+                  std::string::npos);
+        } else {
+            auto pc = boost::json::parse(replica_remote_command(c, 0, "perf-counters-by-substr",
+                                                                {"pending_mutations_count"}));
+            CHECK(pc.at("counters").as_array()[0].at("value").as_double() ==
+                  static_cast<double>(not_dup_p1 + not_dup_p3));
+        }
+    }
+}
