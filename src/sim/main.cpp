@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
     app.add_option("--shipping-rate", shipping_rate,
                    "override shipping_rate (mutations/s per partition)");
     app.add_option("--log-level", log_level_text, "trace|debug|info|warn|error|off");
+    std::string cluster_name;
+    app.add_option("--cluster-name", cluster_name,
+                   "rename the only cluster (single-cluster configs)");
     CLI11_PARSE(app, argc, argv);
 
     auto level = parse_log_level(log_level_text);
@@ -66,6 +69,21 @@ int main(int argc, char** argv) {
         cfg.admin_port = static_cast<std::uint16_t>(*admin_port);
     if (!ports_file.empty())
         cfg.ports_file = ports_file;
+    if (!cluster_name.empty()) {
+        if (cfg.clusters.size() != 1) {
+            std::cerr << "pegasus-sim: --cluster-name needs a config with exactly one cluster\n";
+            return 2;
+        }
+        auto& c = cfg.clusters[0];
+        if (auto it = c.duplication_group.find(c.name); it != c.duplication_group.end()) {
+            auto id = it->second;
+            c.duplication_group.erase(it);
+            c.duplication_group[cluster_name] = id;
+        }
+        if (c.zookeeper_root == "/pegasus/" + c.name)
+            c.zookeeper_root = "/pegasus/" + cluster_name;
+        c.name = cluster_name;
+    }
     std::optional<generation> gen;
     if (!generation_text.empty()) {
         gen = parse_generation(generation_text);

@@ -451,7 +451,18 @@ TEST_CASE("sim faults: stop/restart a replica on the same port, delay and drop r
     CHECK(back.call("RPC_QUERY_REPLICA_INFO", idl::query_replica_info_request{}).has_value());
     admin_get(fx, "/fault/close_connections?cluster=src");
     CHECK_FALSE(back.call("RPC_QUERY_REPLICA_INFO", idl::query_replica_info_request{}).has_value());
-    // Moving the meta leader and stalling shipping are plain switches on the model.
+    // Moving the meta leader: the old leader now answers as a follower.
+    admin_get(fx, "/fault/leader?cluster=src&index=0");
+    client meta(fx.meta_port("src", 0));
+    idl::query_cfg_request q;
+    q.app_name = "t";
+    CHECK(meta.call_typed<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", q)
+              .err.name() == "ERR_OK");
+    CHECK(fx.on_sim([&] { return fx.sim().cluster("src").leader; }) == 0);
+    // Stalling shipping and slowing env propagation are switches on the model.
+    admin_get(fx, "/fault/env_delay?cluster=src&ms=500");
+    CHECK(fx.on_sim([&] { return fx.sim().cluster("src").fault.env_propagation_delay; }) ==
+          millis(500));
     admin_get(fx, "/fault/shipping?cluster=src&stall=true");
     CHECK(fx.on_sim([&] { return fx.sim().cluster("src").fault.stall_shipping; }));
     auto reqs = admin_get(fx, "/requests?server=src/replica1");
