@@ -22,6 +22,7 @@ struct raw_options {
     long long write_timeout_ms = 10000;
     long long attempt_timeout_ms = 1000;
     long long stop_grace_ms = 2000;
+    long long progress_ms = 5000;
     long long zk_session_timeout_ms = 10000;
     bool scan = false;
 };
@@ -133,6 +134,7 @@ cli_outcome parse_cli(int argc, const char* const* argv) {
     run->add_option("--read-every", o.read_every, "read back every n-th acknowledged write (0 = never)");
     run->add_option("--write-timeout-ms", o.write_timeout_ms, "deadline of one write, retries included");
     run->add_option("--stop-grace-ms", o.stop_grace_ms, "how long in-flight writes may finish after stop");
+    run->add_option("--progress-ms", o.progress_ms, "log a progress line per table this often (0 = never)");
 
     auto* ver = app.add_subcommand("verify", "read every acknowledged key of a record back");
     add_source(ver, o);
@@ -184,6 +186,9 @@ cli_outcome parse_cli(int argc, const char* const* argv) {
             return bad("--read-every must be >= 0");
         if (o.stop_grace_ms < 0)
             return bad("--stop-grace-ms must be >= 0");
+        if (o.progress_ms < 0)
+            return bad("--progress-ms must be >= 0");
+        l.progress_interval = ms(o.progress_ms);
         l.rate = o.rate;
         l.duration = ms(static_cast<long long>(o.duration_s * 1000.0));
         l.concurrency = static_cast<std::size_t>(o.concurrency);

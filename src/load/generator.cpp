@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 
 namespace tablemigrator::load {
 
@@ -46,7 +47,8 @@ load_generator::load_generator(asio::any_io_executor ex, rpc::session_pool& pool
     : ex_(std::move(ex))
     , pool_(pool)
     , resolver_(resolver)
-    , options_(std::move(options)) {
+    , options_(std::move(options))
+    , progress_timer_(ex_) {
     for (const auto& t : options_.tables)
         writers_.push_back(std::make_unique<table_writer>(ex_, resolver_, t, options_.retry));
 }
@@ -62,6 +64,7 @@ load_generator::table_writer* load_generator::find(const std::string& table) con
 
 void load_generator::request_stop() {
     stopping_ = true;
+    progress_timer_.cancel();
     for (auto& w : writers_)
         w->wake.cancel();
 }
@@ -85,9 +88,11 @@ asio::awaitable<status> load_generator::run() {
     }
     if (options_.duration.count() > 0)
         stop_at_ = clock::now() + options_.duration;
-    async::task_group group(ex_, writers_.size());
+    async::task_group group(ex_, writers_.size() + 1);
     for (auto& w : writers_)
         group.spawn(w->name, drive(w.get()));
+    if (options_.progress_interval.count() > 0)
+        group.spawn("progress", report_progress());
     auto join = group.join();
     auto failures = co_await std::move(join);
     running_ = false;
@@ -95,6 +100,34 @@ asio::awaitable<status> load_generator::run() {
         spdlog::error("pegasus-load: writer of table {} failed: {}", f.label, f.error.message());
     if (!failures.empty())
         co_return failures.front().error;
+    co_return status();
+}
+
+asio::awaitable<status> load_generator::report_progress() {
+    std::map<std::string, std::int64_t> last_acked;
+    auto last_at = clock::now();
+    for (;;) {
+        const auto next = std::min(clock::now() + options_.progress_interval, stop_at_);
+        progress_timer_.expires_at(next);
+        auto op = progress_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await std::move(op);
+        if (stopping_ || clock::now() >= stop_at_)
+            break;
+        const auto now = clock::now();
+        const double seconds = std::chrono::duration<double>(now - last_at).count();
+        last_at = now;
+        for (const auto& w : writers_) {
+            const auto s = stats(w->name);
+            auto& last = last_acked[w->name];
+            const double rate = seconds > 0 ? static_cast<double>(s.acknowledged - last) / seconds : 0;
+            last = s.acknowledged;
+            spdlog::info("progress {}: acknowledged {} ({:.0f}/s), failed {}, in flight {}, "
+                         "cluster {}, longest downtime {} ms{}",
+                         w->name, s.acknowledged, rate, s.failed, s.in_flight,
+                         s.cluster.empty() ? "-" : s.cluster, s.write_downtime.count(),
+                         w->downtime.in_outage() ? " (writes failing now)" : "");
+        }
+    }
     co_return status();
 }
 

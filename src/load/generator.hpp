@@ -33,6 +33,7 @@ struct load_options {
     int read_every = 10;                             // read back every n-th acknowledged write
     std::chrono::milliseconds write_timeout{10000};  // per write, all retries included
     std::chrono::milliseconds stop_grace{2000};      // in-flight writes may end this long after stop
+    std::chrono::milliseconds progress_interval{0};  // log a progress line per table (0 = never)
     retry_options retry;
 };
 
@@ -87,6 +88,7 @@ private:
     boost::asio::awaitable<status> drive(table_writer* w);
     boost::asio::awaitable<void> write_one(table_writer* w, std::int64_t seq);
     boost::asio::awaitable<void> wait_wake(table_writer* w, std::chrono::steady_clock::time_point until);
+    boost::asio::awaitable<status> report_progress();
     table_writer* find(const std::string& table) const;
 
     boost::asio::any_io_executor ex_;
@@ -94,6 +96,7 @@ private:
     table_resolver& resolver_;
     load_options options_;
     std::vector<std::unique_ptr<table_writer>> writers_;
+    boost::asio::steady_timer progress_timer_;
     bool stopping_ = false;
     bool running_ = false;
     std::string failed_table_;

@@ -45,9 +45,10 @@ routed_table::routed_table(table_resolver& resolver, std::string table, retry_op
     , table_(std::move(table))
     , options_(options) {}
 
-asio::awaitable<status> routed_table::do_refresh() {
+asio::awaitable<status> routed_table::do_refresh(time_point end) {
     refreshing_ = true;
-    auto op = async::with_timeout(resolver_.resolve(table_), options_.resolve_timeout);
+    const auto limit = std::min(end, clock::now() + options_.resolve_timeout);
+    auto op = async::with_deadline(resolver_.resolve(table_), limit);
     auto r = co_await std::move(op);
     refreshing_ = false;
     last_refresh_ = clock::now();
@@ -76,7 +77,7 @@ asio::awaitable<status> routed_table::refresh_now() {
         auto op = sleep_bounded(std::chrono::milliseconds(5), time_point::max());
         co_await std::move(op);
     }
-    auto op = do_refresh();
+    auto op = do_refresh(time_point::max());
     co_return co_await std::move(op);
 }
 
@@ -93,7 +94,7 @@ asio::awaitable<void> routed_table::refresh_from(std::uint64_t seen, time_point 
     }
     if (route_ && clock::now() - last_refresh_ < options_.min_refresh_interval)
         co_return;
-    auto op = do_refresh();
+    auto op = do_refresh(end);
     co_await std::move(op);
 }
 

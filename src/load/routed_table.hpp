@@ -68,7 +68,8 @@ private:
     // Re-resolves unless the route changed since generation `seen`, another refresh is running
     // (waits for it), or the last one finished less than min_refresh_interval ago.
     boost::asio::awaitable<void> refresh_from(std::uint64_t seen, time_point end);
-    boost::asio::awaitable<status> do_refresh();
+    // Bounded by resolve_timeout and by `end`.
+    boost::asio::awaitable<status> do_refresh(time_point end);
 
     table_resolver& resolver_;
     std::string table_;

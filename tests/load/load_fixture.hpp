@@ -87,6 +87,7 @@ inline load_options fast_load(std::vector<std::string> tables) {
     o.read_every = 5;
     o.write_timeout = 5000ms;
     o.stop_grace = 2000ms;
+    o.progress_interval = 100ms; // exercised (logged at info, below the tests' level)
     o.retry = fast_retry();
     return o;
 }

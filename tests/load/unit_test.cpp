@@ -186,7 +186,7 @@ TEST_CASE("load keys: every write has its own hash key") {
 TEST_CASE("load cli: run and verify parse into options") {
     auto r = parse({"run", "--zk", "127.0.0.1:2181", "--root", "/proxy", "--tables", "a, b",
                     "--rate", "50", "--duration", "1.5", "--record", "/tmp/r", "--concurrency",
-                    "4", "--multi-put", "3"});
+                    "4", "--multi-put", "3", "--progress-ms", "0"});
     REQUIRE_MESSAGE(r.command.has_value(), r.message);
     CHECK(r.command->kind == command_kind::run);
     CHECK(r.command->source.use_zk);
@@ -195,6 +195,7 @@ TEST_CASE("load cli: run and verify parse into options") {
     CHECK(r.command->load.duration == 1500ms);
     CHECK(r.command->load.concurrency == 4);
     CHECK(r.command->load.multi_put == 3);
+    CHECK(r.command->load.progress_interval == 0ms);
     CHECK(r.command->record_file == "/tmp/r");
 
     auto v = parse({"verify", "--meta", "127.0.0.1:1,127.0.0.1:2", "--record", "/tmp/r", "--scan"});
@@ -223,6 +224,7 @@ TEST_CASE("load cli: bad input gives one clear line and exit code 2") {
         {{"run", "--meta", "h:1", "--tables", "a", "--duration", "-1"}, "--duration"},
         {{"run", "--meta", "h:1", "--tables", "a", "--log-level", "loud"}, "--log-level"},
         {{"run", "--meta", "h:1"}, "tables"},
+        {{"run", "--meta", "h:1", "--tables", "a", "--progress-ms", "-5"}, "--progress-ms"},
         {{"verify", "--meta", "h:1"}, "record"},
         {{"frobnicate"}, "pegasus-load:"},
     };
