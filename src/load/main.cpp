@@ -98,6 +98,18 @@ int do_verify(const cli_command& c) {
         std::cerr << "pegasus-load: bad --record: " << why << "\n";
         return 2;
     }
+    for (const auto& t : c.verify.tables) {
+        bool known = false;
+        for (const auto& s : record->tables)
+            known = known || s.table == t;
+        for (const auto& a : record->acks)
+            known = known || a.table == t;
+        if (!known) {
+            std::cerr << "pegasus-load: --tables: table " << t << " is not in " << c.record_file
+                      << "\n";
+            return 2;
+        }
+    }
     asio::io_context io;
     rpc::session_pool pool(io.get_executor(), session_options(c.verify.retry.attempt_timeout));
     auto resolver = make_resolver(pool, c);

@@ -141,6 +141,9 @@ TEST_CASE("pegasus-load executable: run --duration records acknowledged writes; 
     CHECK(missing.exit_code == 1);
     CHECK(missing.out.find("verify t: acknowledged " + std::to_string(n) + ", found " +
                            std::to_string(n - 1) + ", missing 1\n") != std::string::npos);
+    auto unknown = child({"verify", "--meta", meta, "--record", record, "--tables", "zz"}).wait();
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.err == "pegasus-load: --tables: table zz is not in " + record + "\n");
     std::remove(record.c_str());
 }
 
