@@ -31,7 +31,8 @@ void add_source(CLI::App* cmd, raw_options& o) {
     cmd->add_option("--zk", o.zk, "ZooKeeper hosts of the MetaProxy entries (h:p,h:p[/chroot])");
     cmd->add_option("--root", o.root, "ZooKeeper path holding one entry per table");
     cmd->add_option("--meta", o.meta, "meta servers h:p,h:p (instead of --zk/--root)");
-    cmd->add_option("--zk-session-timeout-ms", o.zk_session_timeout_ms, "ZooKeeper session timeout");
+    cmd->add_option("--zk-session-timeout-ms", o.zk_session_timeout_ms,
+                    "ZooKeeper session timeout");
     cmd->add_option("--attempt-timeout-ms", o.attempt_timeout_ms, "timeout of one RPC attempt");
     cmd->add_option("--log-level", o.log_level, "trace|debug|info|warn|error|off");
 }
@@ -130,11 +131,16 @@ cli_outcome parse_cli(int argc, const char* const* argv) {
     run->add_option("--duration", o.duration_s, "seconds to run (default: until a signal)");
     run->add_option("--record", o.record, "write the acknowledged writes to this file");
     run->add_option("--concurrency", o.concurrency, "writes in flight per table (default 16)");
-    run->add_option("--multi-put", o.multi_put, "MULTI_PUT this many sort keys per write (0 = PUT)");
-    run->add_option("--read-every", o.read_every, "read back every n-th acknowledged write (0 = never)");
-    run->add_option("--write-timeout-ms", o.write_timeout_ms, "deadline of one write, retries included");
-    run->add_option("--stop-grace-ms", o.stop_grace_ms, "how long in-flight writes may finish after stop");
-    run->add_option("--progress-ms", o.progress_ms, "log a progress line per table this often (0 = never)");
+    run->add_option("--multi-put", o.multi_put,
+                    "MULTI_PUT this many sort keys per write (0 = PUT)");
+    run->add_option("--read-every", o.read_every,
+                    "read back every n-th acknowledged write (0 = never)");
+    run->add_option("--write-timeout-ms", o.write_timeout_ms,
+                    "deadline of one write, retries included");
+    run->add_option("--stop-grace-ms", o.stop_grace_ms,
+                    "how long in-flight writes may finish after stop");
+    run->add_option("--progress-ms", o.progress_ms,
+                    "log a progress line per table this often (0 = never)");
 
     auto* ver = app.add_subcommand("verify", "read every acknowledged key of a record back");
     add_source(ver, o);
@@ -142,7 +148,8 @@ cli_outcome parse_cli(int argc, const char* const* argv) {
     ver->add_option("--tables", o.tables, "only these tables (default: all in the record)");
     ver->add_flag("--scan", o.scan, "use a full-table scan instead of one GET per key");
     ver->add_option("--concurrency", o.concurrency, "GETs in flight (default 16)");
-    ver->add_option("--timeout-ms", o.write_timeout_ms, "deadline per key (or scan batch), retries included");
+    ver->add_option("--timeout-ms", o.write_timeout_ms,
+                    "deadline per key (or scan batch), retries included");
 
     try {
         app.parse(argc, argv);
@@ -169,7 +176,8 @@ cli_outcome parse_cli(int argc, const char* const* argv) {
     if (o.concurrency < 1)
         return bad("--concurrency must be >= 1");
     if (o.write_timeout_ms <= 0)
-        return bad(std::string(run->parsed() ? "--write-timeout-ms" : "--timeout-ms") + " must be > 0");
+        return bad(std::string(run->parsed() ? "--write-timeout-ms" : "--timeout-ms") +
+                   " must be > 0");
 
     if (run->parsed()) {
         c.kind = command_kind::run;

@@ -28,8 +28,8 @@ struct source_options {
 struct cli_command {
     command_kind kind = command_kind::run;
     source_options source;
-    load_options load;     // run
-    verify_options verify; // verify
+    load_options load;       // run
+    verify_options verify;   // verify
     std::string record_file; // run: optional; verify: required
     log_level level = log_level::info;
 };

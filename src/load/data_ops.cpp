@@ -70,15 +70,16 @@ asio::awaitable<result<write_ack>> put(std::shared_ptr<rpc::rpc_session> session
     req.key = idl::blob(std::span<const std::uint8_t>(*key));
     req.value = idl::blob(std::move(value));
     req.expire_ts_seconds = 0;
-    auto op = call<idl::update_response>(std::move(session), std::string(wire::rpc_rrdb_put), target,
-                                         wire::serialize_struct(req), timeout);
+    auto op = call<idl::update_response>(std::move(session), std::string(wire::rpc_rrdb_put),
+                                         target, wire::serialize_struct(req), timeout);
     auto r = co_await std::move(op);
     co_return to_ack(std::move(r));
 }
 
-asio::awaitable<result<write_ack>>
-multi_put(std::shared_ptr<rpc::rpc_session> session, key_target target, std::string hash_key,
-          std::vector<std::pair<std::string, std::string>> kvs, std::chrono::milliseconds timeout) {
+asio::awaitable<result<write_ack>> multi_put(std::shared_ptr<rpc::rpc_session> session,
+                                             key_target target, std::string hash_key,
+                                             std::vector<std::pair<std::string, std::string>> kvs,
+                                             std::chrono::milliseconds timeout) {
     idl::multi_put_request req;
     req.hash_key = idl::blob(std::move(hash_key));
     for (auto& [sk, v] : kvs) {
@@ -88,15 +89,16 @@ multi_put(std::shared_ptr<rpc::rpc_session> session, key_target target, std::str
         req.kvs.push_back(std::move(kv));
     }
     req.expire_ts_seconds = 0;
-    auto op = call<idl::update_response>(std::move(session), std::string(wire::rpc_rrdb_multi_put), target,
-                                         wire::serialize_struct(req), timeout);
+    auto op = call<idl::update_response>(std::move(session), std::string(wire::rpc_rrdb_multi_put),
+                                         target, wire::serialize_struct(req), timeout);
     auto r = co_await std::move(op);
     co_return to_ack(std::move(r));
 }
 
-asio::awaitable<result<std::optional<std::string>>>
-get(std::shared_ptr<rpc::rpc_session> session, key_target target, std::string hash_key,
-    std::string sort_key, std::chrono::milliseconds timeout) {
+asio::awaitable<result<std::optional<std::string>>> get(std::shared_ptr<rpc::rpc_session> session,
+                                                        key_target target, std::string hash_key,
+                                                        std::string sort_key,
+                                                        std::chrono::milliseconds timeout) {
     auto key = wire::encode_full_key(hash_key, sort_key);
     if (!key)
         co_return key.error();
@@ -114,12 +116,14 @@ get(std::shared_ptr<rpc::rpc_session> session, key_target target, std::string ha
     co_return std::optional<std::string>(r->value.str());
 }
 
-asio::awaitable<result<scan_batch>>
-get_scanner(std::shared_ptr<rpc::rpc_session> session, key_target target, std::string start_key,
-            bool start_inclusive, std::int32_t batch_size, std::chrono::milliseconds timeout) {
+asio::awaitable<result<scan_batch>> get_scanner(std::shared_ptr<rpc::rpc_session> session,
+                                                key_target target, std::string start_key,
+                                                bool start_inclusive, std::int32_t batch_size,
+                                                std::chrono::milliseconds timeout) {
     idl::get_scanner_request req;
     // `00 00` .. `FF FF` covers every key of the partition (data-plane §6).
-    req.start_key = start_key.empty() ? idl::blob(std::string("\0\0", 2)) : idl::blob(std::move(start_key));
+    req.start_key =
+        start_key.empty() ? idl::blob(std::string("\0\0", 2)) : idl::blob(std::move(start_key));
     req.stop_key = idl::blob(std::string("\xff\xff", 2));
     req.start_inclusive = start_inclusive;
     req.stop_inclusive = false;
@@ -128,8 +132,8 @@ get_scanner(std::shared_ptr<rpc::rpc_session> session, key_target target, std::s
     req.hash_key_filter_type = 0;
     req.sort_key_filter_type = 0;
     req.__set_validate_partition_hash(true);
-    auto op = call<idl::scan_response>(std::move(session), std::string(wire::rpc_rrdb_get_scanner), target,
-                                       wire::serialize_struct(req), timeout);
+    auto op = call<idl::scan_response>(std::move(session), std::string(wire::rpc_rrdb_get_scanner),
+                                       target, wire::serialize_struct(req), timeout);
     auto r = co_await std::move(op);
     co_return to_batch(std::move(r));
 }

@@ -29,9 +29,10 @@ struct write_ack {
 };
 
 // RPC_RRDB_RRDB_PUT {full key, value, expire 0}.
-boost::asio::awaitable<result<write_ack>>
-put(std::shared_ptr<rpc::rpc_session> session, key_target target, std::string hash_key,
-    std::string sort_key, std::string value, std::chrono::milliseconds timeout);
+boost::asio::awaitable<result<write_ack>> put(std::shared_ptr<rpc::rpc_session> session,
+                                              key_target target, std::string hash_key,
+                                              std::string sort_key, std::string value,
+                                              std::chrono::milliseconds timeout);
 
 // RPC_RRDB_RRDB_MULTI_PUT {hash_key, kvs (sort key, value), expire 0}.
 boost::asio::awaitable<result<write_ack>>
@@ -45,7 +46,7 @@ get(std::shared_ptr<rpc::rpc_session> session, key_target target, std::string ha
 
 struct scan_batch {
     std::vector<std::pair<std::string, std::string>> kvs; // full raw key, user value
-    std::int64_t context_id = -1;                          // -1: partition finished
+    std::int64_t context_id = -1;                         // -1: partition finished
     std::int32_t error = 0; // 0, or 1 (SCAN: unknown context) / 7 (incomplete): see §6
 };
 
@@ -57,8 +58,8 @@ get_scanner(std::shared_ptr<rpc::rpc_session> session, key_target target, std::s
             bool start_inclusive, std::int32_t batch_size, std::chrono::milliseconds timeout);
 
 // RPC_RRDB_RRDB_SCAN {context_id}.
-boost::asio::awaitable<result<scan_batch>>
-scan(std::shared_ptr<rpc::rpc_session> session, key_target target, std::int64_t context_id,
-     std::chrono::milliseconds timeout);
+boost::asio::awaitable<result<scan_batch>> scan(std::shared_ptr<rpc::rpc_session> session,
+                                                key_target target, std::int64_t context_id,
+                                                std::chrono::milliseconds timeout);
 
 } // namespace tablemigrator::load

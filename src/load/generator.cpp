@@ -119,7 +119,8 @@ asio::awaitable<status> load_generator::report_progress() {
         for (const auto& w : writers_) {
             const auto s = stats(w->name);
             auto& last = last_acked[w->name];
-            const double rate = seconds > 0 ? static_cast<double>(s.acknowledged - last) / seconds : 0;
+            const double rate =
+                seconds > 0 ? static_cast<double>(s.acknowledged - last) / seconds : 0;
             last = s.acknowledged;
             spdlog::info("progress {}: acknowledged {} ({:.0f}/s), failed {}, in flight {}, "
                          "cluster {}, longest downtime {} ms{}",
@@ -194,8 +195,8 @@ asio::awaitable<void> load_generator::write_one(table_writer* w, std::int64_t se
             if (!r)
                 co_return r.error();
         } else {
-            auto op = put(session, *target, hash_key, kvs.front().first, kvs.front().second,
-                          timeout);
+            auto op =
+                put(session, *target, hash_key, kvs.front().first, kvs.front().second, timeout);
             auto r = co_await std::move(op);
             if (!r)
                 co_return r.error();
@@ -230,8 +231,8 @@ asio::awaitable<void> load_generator::write_one(table_writer* w, std::int64_t se
                 auto target = route->for_hash_key(hash_key);
                 if (!target)
                     co_return target.error();
-                auto op = get(pool_.get(target->primary), *target, hash_key, kvs.front().first,
-                              timeout);
+                auto op =
+                    get(pool_.get(target->primary), *target, hash_key, kvs.front().first, timeout);
                 auto r = co_await std::move(op);
                 if (!r)
                     co_return r.error();
@@ -293,12 +294,13 @@ std::string load_generator::summary_line(const std::string& table) const {
     std::string errors;
     for (const auto& [label, n] : s.routing.errors)
         errors += fmt::format("{}{}={}", errors.empty() ? "" : " ", label, n);
-    return fmt::format(
-        "load {}: attempted {}, acknowledged {}, failed {}, read back {} (mismatched {}, failed {}), "
-        "re-resolved {} (route changes {}), write downtime {} ms{}, errors: {}",
-        table, s.attempted, s.acknowledged, s.failed, s.reads, s.read_mismatches, s.read_failures,
-        s.routing.refreshes, s.routing.route_changes, s.write_downtime.count(),
-        s.downtime_unrecovered ? " (not recovered)" : "", errors.empty() ? "none" : errors);
+    return fmt::format("load {}: attempted {}, acknowledged {}, failed {}, read back {} "
+                       "(mismatched {}, failed {}), "
+                       "re-resolved {} (route changes {}), write downtime {} ms{}, errors: {}",
+                       table, s.attempted, s.acknowledged, s.failed, s.reads, s.read_mismatches,
+                       s.read_failures, s.routing.refreshes, s.routing.route_changes,
+                       s.write_downtime.count(), s.downtime_unrecovered ? " (not recovered)" : "",
+                       errors.empty() ? "none" : errors);
 }
 
 } // namespace tablemigrator::load

@@ -26,22 +26,22 @@ namespace tablemigrator::load {
 
 struct load_options {
     std::vector<std::string> tables;
-    double rate = 100;                               // writes per second per table
-    std::chrono::milliseconds duration{0};           // 0 = until request_stop()
-    std::size_t concurrency = 16;                    // writes in flight per table
-    int multi_put = 0;                               // 0: PUT; k > 0: MULTI_PUT of k sort keys
-    int read_every = 10;                             // read back every n-th acknowledged write
-    std::chrono::milliseconds write_timeout{10000};  // per write, all retries included
-    std::chrono::milliseconds stop_grace{2000};      // in-flight writes may end this long after stop
-    std::chrono::milliseconds progress_interval{0};  // log a progress line per table (0 = never)
+    double rate = 100;                              // writes per second per table
+    std::chrono::milliseconds duration{0};          // 0 = until request_stop()
+    std::size_t concurrency = 16;                   // writes in flight per table
+    int multi_put = 0;                              // 0: PUT; k > 0: MULTI_PUT of k sort keys
+    int read_every = 10;                            // read back every n-th acknowledged write
+    std::chrono::milliseconds write_timeout{10000}; // per write, all retries included
+    std::chrono::milliseconds stop_grace{2000};     // in-flight writes may end this long after stop
+    std::chrono::milliseconds progress_interval{0}; // log a progress line per table (0 = never)
     retry_options retry;
 };
 
 struct table_stats {
-    std::int64_t attempted = 0;     // writes started
-    std::int64_t acknowledged = 0;  // writes acknowledged (each may carry several keys)
-    std::int64_t failed = 0;        // writes given up at their deadline or at shutdown
-    std::int64_t reads = 0;         // read-backs that returned an answer
+    std::int64_t attempted = 0;       // writes started
+    std::int64_t acknowledged = 0;    // writes acknowledged (each may carry several keys)
+    std::int64_t failed = 0;          // writes given up at their deadline or at shutdown
+    std::int64_t reads = 0;           // read-backs that returned an answer
     std::int64_t read_mismatches = 0; // ...whose value was absent or different
     std::int64_t read_failures = 0;   // read-backs that got no answer before their deadline
     std::size_t in_flight = 0;
@@ -87,7 +87,8 @@ private:
 
     boost::asio::awaitable<status> drive(table_writer* w);
     boost::asio::awaitable<void> write_one(table_writer* w, std::int64_t seq);
-    boost::asio::awaitable<void> wait_wake(table_writer* w, std::chrono::steady_clock::time_point until);
+    boost::asio::awaitable<void> wait_wake(table_writer* w,
+                                           std::chrono::steady_clock::time_point until);
     boost::asio::awaitable<status> report_progress();
     table_writer* find(const std::string& table) const;
 

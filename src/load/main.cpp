@@ -26,8 +26,8 @@ namespace {
 
 std::unique_ptr<table_resolver> make_resolver(rpc::session_pool& pool, const cli_command& c) {
     resolver_options ro;
-    ro.meta.call_timeout = c.kind == command_kind::run ? c.load.retry.attempt_timeout
-                                                       : c.verify.retry.attempt_timeout;
+    ro.meta.call_timeout =
+        c.kind == command_kind::run ? c.load.retry.attempt_timeout : c.verify.retry.attempt_timeout;
     ro.meta.overall_timeout = std::chrono::milliseconds(5000);
     if (c.source.use_zk) {
         zk_source zs;

@@ -14,11 +14,22 @@ class rocksdb_category_impl final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "rocksdb"; }
     std::string message(int ev) const override {
-        static constexpr const char* names[] = {
-            "kOk",       "kNotFound",           "kCorruption", "kNotSupported",
-            "kInvalidArgument", "kIOError",     "kMergeInProgress", "kIncomplete",
-            "kShutdownInProgress", "kTimedOut", "kAborted",    "kBusy",
-            "kExpired",  "kTryAgain",           "kCompactionTooLarge", "kColumnFamilyDropped"};
+        static constexpr const char* names[] = {"kOk",
+                                                "kNotFound",
+                                                "kCorruption",
+                                                "kNotSupported",
+                                                "kInvalidArgument",
+                                                "kIOError",
+                                                "kMergeInProgress",
+                                                "kIncomplete",
+                                                "kShutdownInProgress",
+                                                "kTimedOut",
+                                                "kAborted",
+                                                "kBusy",
+                                                "kExpired",
+                                                "kTryAgain",
+                                                "kCompactionTooLarge",
+                                                "kColumnFamilyDropped"};
         if (ev >= 0 && ev < static_cast<int>(std::size(names)))
             return std::string("rocksdb status ") + names[ev];
         return "rocksdb status " + std::to_string(ev);

@@ -129,8 +129,8 @@ result<load_record> parse_record(std::string_view text, std::string* why) {
             continue;
         if (!seen_magic) {
             if (line != magic)
-                return fail(why, line_no, "not a pegasus-load record (expected '" +
-                                              std::string(magic) + "')");
+                return fail(why, line_no,
+                            "not a pegasus-load record (expected '" + std::string(magic) + "')");
             seen_magic = true;
             continue;
         }

@@ -16,8 +16,8 @@ namespace tablemigrator::load {
 // One write that came back ERR_OK with update_response.error == 0.
 struct acked_write {
     std::string table;
-    std::int64_t unix_ms = 0;  // when the acknowledgement arrived
-    std::string cluster;       // cluster_name the route came from ("" in --meta mode)
+    std::int64_t unix_ms = 0; // when the acknowledgement arrived
+    std::string cluster;      // cluster_name the route came from ("" in --meta mode)
     std::string hash_key;
     std::string sort_key;
     std::string value;
@@ -26,9 +26,9 @@ struct acked_write {
 
 struct table_summary {
     std::string table;
-    std::int64_t attempted = 0;        // writes started (each with its own deadline)
+    std::int64_t attempted = 0; // writes started (each with its own deadline)
     std::int64_t acknowledged = 0;
-    std::int64_t failed = 0;           // gave up at the write deadline (or at shutdown)
+    std::int64_t failed = 0;            // gave up at the write deadline (or at shutdown)
     std::int64_t write_downtime_ms = 0; // the longest interval without any completed write
     bool downtime_unrecovered = false;  // the run ended inside that interval
     friend bool operator==(const table_summary&, const table_summary&) = default;

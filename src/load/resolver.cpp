@@ -102,7 +102,9 @@ table_resolver::table_resolver(rpc::session_pool& pool, std::vector<rpc::endpoin
     , direct_metas_(std::move(metas))
     , options_(options) {}
 
-table_resolver::~table_resolver() { close(); }
+table_resolver::~table_resolver() {
+    close();
+}
 
 void table_resolver::close() {
     if (zk_client_) {
@@ -115,7 +117,9 @@ meta::meta_client& table_resolver::meta_for(const std::string& meta_addrs,
                                             const std::vector<rpc::endpoint>& metas) {
     auto it = metas_.find(meta_addrs);
     if (it == metas_.end())
-        it = metas_.emplace(meta_addrs, std::make_unique<meta::meta_client>(pool_, metas, options_.meta))
+        it = metas_
+                 .emplace(meta_addrs,
+                          std::make_unique<meta::meta_client>(pool_, metas, options_.meta))
                  .first;
     return *it->second;
 }
@@ -126,8 +130,7 @@ asio::awaitable<result<std::shared_ptr<zk::client>>> table_resolver::zk_session(
         if (st != zk::session_state::expired && st != zk::session_state::auth_failed &&
             st != zk::session_state::closed)
             co_return zk_client_;
-        spdlog::warn("pegasus-load: ZooKeeper session {}, opening a new one",
-                     zk::to_string(st));
+        spdlog::warn("pegasus-load: ZooKeeper session {}, opening a new one", zk::to_string(st));
         auto old = std::move(zk_client_);
         old->close();
     }

@@ -29,9 +29,9 @@ struct retry_options {
 };
 
 struct route_stats {
-    std::int64_t refreshes = 0;        // successful re-resolutions
+    std::int64_t refreshes = 0; // successful re-resolutions
     std::int64_t refresh_failures = 0;
-    std::int64_t route_changes = 0;    // refreshes that returned a different route
+    std::int64_t route_changes = 0;             // refreshes that returned a different route
     std::map<std::string, std::int64_t> errors; // failed attempts by error_label
 };
 

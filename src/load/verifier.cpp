@@ -52,8 +52,8 @@ asio::awaitable<status> get_worker(table_job* job, rpc::session_pool* pool, std:
             auto target = route->for_hash_key(k.ack->hash_key);
             if (!target)
                 co_return target.error();
-            auto op = get(pool->get(target->primary), *target, k.ack->hash_key, k.ack->sort_key,
-                          timeout);
+            auto op =
+                get(pool->get(target->primary), *target, k.ack->hash_key, k.ack->sort_key, timeout);
             auto r = co_await std::move(op);
             if (!r)
                 co_return r.error();
@@ -64,8 +64,8 @@ asio::awaitable<status> get_worker(table_job* job, rpc::session_pool* pool, std:
         auto st = co_await std::move(call);
         if (!st) {
             k.state = key_state::unreadable;
-            spdlog::warn("pegasus-load: verify {}: cannot read {}: {}", job->table,
-                         k.ack->hash_key, st.error().message());
+            spdlog::warn("pegasus-load: verify {}: cannot read {}: {}", job->table, k.ack->hash_key,
+                         st.error().message());
         } else if (!value) {
             k.state = key_state::missing;
         } else if (*value != k.ack->value) {
@@ -162,7 +162,8 @@ asio::awaitable<void> verify_by_scan(table_job& job, rpc::session_pool& pool,
             k.state = it->second == k.ack->value ? key_state::found : key_state::mismatched;
             continue;
         }
-        const auto pidx = wire::partition_index(wire::crc64(k.ack->hash_key), route->partition_count);
+        const auto pidx =
+            wire::partition_index(wire::crc64(k.ack->hash_key), route->partition_count);
         k.state = failed.count(pidx) ? key_state::unreadable : key_state::missing;
     }
 }
@@ -170,8 +171,8 @@ asio::awaitable<void> verify_by_scan(table_job& job, rpc::session_pool& pool,
 } // namespace
 
 asio::awaitable<std::vector<table_verdict>> verify(table_resolver& resolver,
-                                                    rpc::session_pool& pool, load_record record,
-                                                    verify_options options) {
+                                                   rpc::session_pool& pool, load_record record,
+                                                   verify_options options) {
     std::vector<std::string> order;
     if (!options.tables.empty()) {
         order = options.tables;
@@ -248,15 +249,15 @@ std::vector<std::string> verdict_lines(const table_verdict& v) {
     lines.push_back(fmt::format("verify {}: acknowledged {}, found {}, missing {}", v.table,
                                 v.acknowledged, v.found, v.missing));
     if (v.mismatched > 0)
-        lines.push_back(fmt::format("verify {}: {} of the missing keys hold another value",
-                                    v.table, v.mismatched));
+        lines.push_back(fmt::format("verify {}: {} of the missing keys hold another value", v.table,
+                                    v.mismatched));
     if (v.unreadable > 0)
         lines.push_back(fmt::format("verify {}: {} keys could not be read", v.table, v.unreadable));
     if (!v.error.empty())
         lines.push_back(fmt::format("verify {}: error: {}", v.table, v.error));
-    lines.push_back(fmt::format("write downtime {}: {} ms{}", v.table, v.write_downtime_ms,
-                                v.downtime_unrecovered ? " (not recovered before the run ended)"
-                                                       : ""));
+    lines.push_back(
+        fmt::format("write downtime {}: {} ms{}", v.table, v.write_downtime_ms,
+                    v.downtime_unrecovered ? " (not recovered before the run ended)" : ""));
     return lines;
 }
 

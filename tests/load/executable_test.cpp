@@ -108,7 +108,8 @@ std::string temp_record() {
 
 } // namespace
 
-TEST_CASE("pegasus-load executable: run --duration records acknowledged writes; verify finds them all, then reports a deleted key as missing") {
+TEST_CASE("pegasus-load executable: run --duration records acknowledged writes; verify finds them "
+          "all, then reports a deleted key as missing") {
     sim_fixture fx(one_cluster());
     const auto meta = "127.0.0.1:" + std::to_string(fx.meta_port("src"));
     const auto record = temp_record();
@@ -147,19 +148,22 @@ TEST_CASE("pegasus-load executable: run --duration records acknowledged writes; 
     std::remove(record.c_str());
 }
 
-TEST_CASE("pegasus-load executable: SIGTERM stops a run without --duration and the record is still written") {
+TEST_CASE("pegasus-load executable: SIGTERM stops a run without --duration and the record is still "
+          "written") {
     sim_fixture fx(one_cluster());
     const auto meta = "127.0.0.1:" + std::to_string(fx.meta_port("src"));
     const auto record = temp_record();
     child c({"run", "--meta", meta, "--tables", "t", "--rate", "50", "--record", record,
              "--log-level", "warn"});
-    REQUIRE(fx.eventually([&] {
-        auto* t = fx.sim().cluster("src").find_table("t");
-        std::size_t keys = 0;
-        for (const auto& p : t->partitions)
-            keys += p.data.size();
-        return keys >= 10;
-    }, 10s));
+    REQUIRE(fx.eventually(
+        [&] {
+            auto* t = fx.sim().cluster("src").find_table("t");
+            std::size_t keys = 0;
+            for (const auto& p : t->partitions)
+                keys += p.data.size();
+            return keys >= 10;
+        },
+        10s));
     c.signal(SIGTERM);
     auto r = c.wait();
     CHECK(r.exit_code == 0);

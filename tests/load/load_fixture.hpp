@@ -3,8 +3,8 @@
 // bounded "wait until" for coroutines.
 #pragma once
 
-#include "sim/sim_fixture.hpp"
 #include "sim/replica_rpc.hpp"
+#include "sim/sim_fixture.hpp"
 
 #include "load/generator.hpp"
 #include "load/resolver.hpp"
@@ -31,7 +31,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 // Polls `pred` every 10 ms; false when `timeout` passes first.
-inline asio::awaitable<bool> wait_until(std::function<bool()> pred, std::chrono::milliseconds timeout) {
+inline asio::awaitable<bool> wait_until(std::function<bool()> pred,
+                                        std::chrono::milliseconds timeout) {
     auto ex = co_await asio::this_coro::executor;
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (!pred()) {
@@ -106,7 +107,8 @@ inline verify_options fast_verify(bool scan) {
 // it and waits (bounded) for run() to complete.
 class running_load {
 public:
-    explicit running_load(load_generator& gen) : gen_(gen) {}
+    explicit running_load(load_generator& gen)
+        : gen_(gen) {}
 
     asio::awaitable<void> start() {
         auto ex = co_await asio::this_coro::executor;

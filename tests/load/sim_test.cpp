@@ -35,7 +35,8 @@ struct client_side {
 
 } // namespace
 
-TEST_CASE("pegasus-load: acknowledged writes on two tables are all found again by GET and by scan") {
+TEST_CASE(
+    "pegasus-load: acknowledged writes on two tables are all found again by GET and by scan") {
     sim_fixture fx(one_cluster());
     client_side cs(fx.meta_port("src"));
     auto opts = fast_load({"t", "u"});
@@ -43,22 +44,27 @@ TEST_CASE("pegasus-load: acknowledged writes on two tables are all found again b
     running_load load(gen);
 
     std::vector<table_verdict> by_get, by_scan;
-    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        auto await_23 = load.start();
-        co_await std::move(await_23);
-        auto await_13 = wait_until([&] {
-            return gen.stats("t").acknowledged >= 60 && gen.stats("u").acknowledged >= 60;
-        }, 10s);
-        bool enough = co_await std::move(await_13);
-        CHECK(enough);
-        auto await_14 = load.finish();
-        bool stopped = co_await std::move(await_14);
-        REQUIRE(stopped);
-        auto await_15 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
-        by_get = co_await std::move(await_15);
-        auto await_16 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
-        by_scan = co_await std::move(await_16);
-    }, 30s);
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto await_1 = load.start();
+            co_await std::move(await_1);
+            auto await_2 = wait_until(
+                [&] {
+                    return gen.stats("t").acknowledged >= 60 && gen.stats("u").acknowledged >= 60;
+                },
+                10s);
+            bool enough = co_await std::move(await_2);
+            CHECK(enough);
+            auto await_3 = load.finish();
+            bool stopped = co_await std::move(await_3);
+            REQUIRE(stopped);
+            auto await_4 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+            by_get = co_await std::move(await_4);
+            auto await_5 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
+            by_scan = co_await std::move(await_5);
+        },
+        30s);
     REQUIRE(load.outcome().has_value());
 
     for (const std::string t : {"t", "u"}) {
@@ -93,12 +99,13 @@ TEST_CASE("pegasus-load: acknowledged writes on two tables are all found again b
         }
     auto lines = verdict_lines(by_get[0]);
     REQUIRE(lines.size() == 2);
-    CHECK(lines[0] == "verify t: acknowledged " + std::to_string(by_get[0].acknowledged) + ", found " +
-                          std::to_string(by_get[0].acknowledged) + ", missing 0");
+    CHECK(lines[0] == "verify t: acknowledged " + std::to_string(by_get[0].acknowledged) +
+                          ", found " + std::to_string(by_get[0].acknowledged) + ", missing 0");
     CHECK(lines[1].rfind("write downtime t: ", 0) == 0);
 }
 
-TEST_CASE("pegasus-load: MULTI_PUT writes are routed by the hash key and every sort key is verified") {
+TEST_CASE(
+    "pegasus-load: MULTI_PUT writes are routed by the hash key and every sort key is verified") {
     sim_fixture fx(one_cluster(16));
     client_side cs(fx.meta_port("src"));
     auto opts = fast_load({"t"});
@@ -106,18 +113,21 @@ TEST_CASE("pegasus-load: MULTI_PUT writes are routed by the hash key and every s
     load_generator gen(cs.io.get_executor(), cs.pool, cs.resolver, opts);
     running_load load(gen);
     std::vector<table_verdict> verdicts;
-    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        auto await_24 = load.start();
-        co_await std::move(await_24);
-        auto await_17 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
-        bool enough = co_await std::move(await_17);
-        CHECK(enough);
-        auto await_18 = load.finish();
-        bool stopped = co_await std::move(await_18);
-        REQUIRE(stopped);
-        auto await_19 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
-        verdicts = co_await std::move(await_19);
-    }, 30s);
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto await_1 = load.start();
+            co_await std::move(await_1);
+            auto await_2 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
+            bool enough = co_await std::move(await_2);
+            CHECK(enough);
+            auto await_3 = load.finish();
+            bool stopped = co_await std::move(await_3);
+            REQUIRE(stopped);
+            auto await_4 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(true));
+            verdicts = co_await std::move(await_4);
+        },
+        30s);
     auto s = gen.stats("t");
     CHECK(s.failed == 0);
     CHECK(gen.record().acks.size() == static_cast<std::size_t>(3 * s.acknowledged));
@@ -127,7 +137,8 @@ TEST_CASE("pegasus-load: MULTI_PUT writes are routed by the hash key and every s
     CHECK(routing_violations(fx, "src") == 0);
 }
 
-TEST_CASE("pegasus-load: timeout*write makes writes time out, the outage is measured as downtime, and no acknowledged write is lost") {
+TEST_CASE("pegasus-load: timeout*write makes writes time out, the outage is measured as downtime, "
+          "and no acknowledged write is lost") {
     sim_fixture fx(one_cluster());
     const auto meta_port = fx.meta_port("src");
     client_side cs(meta_port);
@@ -136,39 +147,43 @@ TEST_CASE("pegasus-load: timeout*write makes writes time out, the outage is meas
     running_load load(gen);
     std::vector<table_verdict> verdicts;
     std::int64_t acked_before_recovery = 0;
-    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        auto await_25 = load.start();
-        co_await std::move(await_25);
-        auto await_1 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
-        const bool ok_1 = co_await std::move(await_1);
-        CHECK(ok_1);
-        auto await_2 = set_deny(cs.pool, meta_port, "t", "timeout*write");
-        const bool ok_2 = co_await std::move(await_2);
-        CHECK(ok_2);
-        // Writes now vanish: the client sees timeouts and keeps retrying (re-resolving).
-        auto await_3 = wait_until([&] {
-            auto s = gen.stats("t");
-            return s.routing.errors.count("deadline_exceeded") && s.outages > 0;
-        }, 10s);
-        const bool ok_3 = co_await std::move(await_3);
-        CHECK(ok_3);
-        auto await_26 = sleep_ms(300ms);
-        co_await std::move(await_26);
-        acked_before_recovery = gen.stats("t").acknowledged;
-        auto await_4 = set_deny(cs.pool, meta_port, "t", "");
-        const bool ok_4 = co_await std::move(await_4);
-        CHECK(ok_4);
-        auto await_5 = wait_until([&] {
-            return gen.stats("t").acknowledged >= acked_before_recovery + 20;
-        }, 10s);
-        const bool ok_5 = co_await std::move(await_5);
-        CHECK(ok_5);
-        auto await_6 = load.finish();
-        const bool ok_6 = co_await std::move(await_6);
-        CHECK(ok_6);
-        auto await_20 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
-        verdicts = co_await std::move(await_20);
-    }, 40s);
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto await_1 = load.start();
+            co_await std::move(await_1);
+            auto await_2 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
+            const bool ok_2 = co_await std::move(await_2);
+            CHECK(ok_2);
+            auto await_3 = set_deny(cs.pool, meta_port, "t", "timeout*write");
+            const bool ok_3 = co_await std::move(await_3);
+            CHECK(ok_3);
+            // Writes now vanish: the client sees timeouts and keeps retrying (re-resolving).
+            auto await_4 = wait_until(
+                [&] {
+                    auto s = gen.stats("t");
+                    return s.routing.errors.count("deadline_exceeded") && s.outages > 0;
+                },
+                10s);
+            const bool ok_4 = co_await std::move(await_4);
+            CHECK(ok_4);
+            auto await_5 = sleep_ms(300ms);
+            co_await std::move(await_5);
+            acked_before_recovery = gen.stats("t").acknowledged;
+            auto await_6 = set_deny(cs.pool, meta_port, "t", "");
+            const bool ok_6 = co_await std::move(await_6);
+            CHECK(ok_6);
+            auto await_7 = wait_until(
+                [&] { return gen.stats("t").acknowledged >= acked_before_recovery + 20; }, 10s);
+            const bool ok_7 = co_await std::move(await_7);
+            CHECK(ok_7);
+            auto await_8 = load.finish();
+            const bool ok_8 = co_await std::move(await_8);
+            CHECK(ok_8);
+            auto await_9 = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+            verdicts = co_await std::move(await_9);
+        },
+        40s);
     auto s = gen.stats("t");
     // At least one attempt timed out inside the outage, so it lasted at least one attempt timeout.
     CHECK(s.write_downtime >= opts.retry.attempt_timeout);
@@ -184,7 +199,8 @@ TEST_CASE("pegasus-load: timeout*write makes writes time out, the outage is meas
     CHECK(routing_violations(fx, "src") == 0);
 }
 
-TEST_CASE("pegasus-load: reconfig*all with no other cluster to go to keeps writes failing until the deadline; failed writes are not recorded") {
+TEST_CASE("pegasus-load: reconfig*all with no other cluster to go to keeps writes failing until "
+          "the deadline; failed writes are not recorded") {
     sim_fixture fx(one_cluster());
     const auto meta_port = fx.meta_port("src");
     client_side cs(meta_port);
@@ -193,22 +209,25 @@ TEST_CASE("pegasus-load: reconfig*all with no other cluster to go to keeps write
     opts.stop_grace = 100ms;
     load_generator gen(cs.io.get_executor(), cs.pool, cs.resolver, opts);
     running_load load(gen);
-    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        auto await_27 = load.start();
-        co_await std::move(await_27);
-        auto await_7 = wait_until([&] { return gen.stats("t").acknowledged >= 10; }, 10s);
-        const bool ok_7 = co_await std::move(await_7);
-        CHECK(ok_7);
-        auto await_8 = set_deny(cs.pool, meta_port, "t", "reconfig*all");
-        const bool ok_8 = co_await std::move(await_8);
-        CHECK(ok_8);
-        auto await_9 = wait_until([&] { return gen.stats("t").failed >= 5; }, 10s);
-        const bool ok_9 = co_await std::move(await_9);
-        CHECK(ok_9);
-        auto await_10 = load.finish();
-        const bool ok_10 = co_await std::move(await_10);
-        CHECK(ok_10);
-    }, 30s);
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto await_1 = load.start();
+            co_await std::move(await_1);
+            auto await_2 = wait_until([&] { return gen.stats("t").acknowledged >= 10; }, 10s);
+            const bool ok_2 = co_await std::move(await_2);
+            CHECK(ok_2);
+            auto await_3 = set_deny(cs.pool, meta_port, "t", "reconfig*all");
+            const bool ok_3 = co_await std::move(await_3);
+            CHECK(ok_3);
+            auto await_4 = wait_until([&] { return gen.stats("t").failed >= 5; }, 10s);
+            const bool ok_4 = co_await std::move(await_4);
+            CHECK(ok_4);
+            auto await_5 = load.finish();
+            const bool ok_5 = co_await std::move(await_5);
+            CHECK(ok_5);
+        },
+        30s);
     auto s = gen.stats("t");
     CHECK(s.routing.errors.count("ERR_INVALID_STATE"));
     CHECK(s.routing.refreshes > 1); // it re-resolved instead of hammering the same route blindly
@@ -225,38 +244,42 @@ TEST_CASE("pegasus-load: verify reports a key deleted behind the client's back a
     running_load load(gen);
     std::vector<table_verdict> by_get, by_scan;
     load_record rec;
-    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        auto await_28 = load.start();
-        co_await std::move(await_28);
-        auto await_11 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
-        const bool ok_11 = co_await std::move(await_11);
-        CHECK(ok_11);
-        auto await_12 = load.finish();
-        const bool ok_12 = co_await std::move(await_12);
-        CHECK(ok_12);
-        rec = gen.record();
-        REQUIRE(rec.acks.size() >= 20);
-        // Delete one acknowledged key and change another one's value inside the sim.
-        const auto& gone = rec.acks[3];
-        const auto& changed = rec.acks[7];
-        fx.on_sim([&] {
-            auto& c = fx.sim().cluster("src");
-            auto* t = c.find_table("t");
-            for (const auto* a : {&gone, &changed}) {
-                auto full = sim::encode_full_key(a->hash_key, a->sort_key);
-                auto& p = t->partitions[sim::key_hash(full) % static_cast<std::uint64_t>(t->partition_count)];
-                if (a == &gone)
-                    p.data.erase(full);
-                else
-                    p.data[full] = sim::encode_stored_value(0, 1, "someone else");
-            }
-            return 0;
-        });
-        auto await_21 = verify(cs.resolver, cs.pool, rec, fast_verify(false));
-        by_get = co_await std::move(await_21);
-        auto await_22 = verify(cs.resolver, cs.pool, rec, fast_verify(true));
-        by_scan = co_await std::move(await_22);
-    }, 30s);
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto await_1 = load.start();
+            co_await std::move(await_1);
+            auto await_2 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
+            const bool ok_2 = co_await std::move(await_2);
+            CHECK(ok_2);
+            auto await_3 = load.finish();
+            const bool ok_3 = co_await std::move(await_3);
+            CHECK(ok_3);
+            rec = gen.record();
+            REQUIRE(rec.acks.size() >= 20);
+            // Delete one acknowledged key and change another one's value inside the sim.
+            const auto& gone = rec.acks[3];
+            const auto& changed = rec.acks[7];
+            fx.on_sim([&] {
+                auto& c = fx.sim().cluster("src");
+                auto* t = c.find_table("t");
+                for (const auto* a : {&gone, &changed}) {
+                    auto full = sim::encode_full_key(a->hash_key, a->sort_key);
+                    auto& p = t->partitions[sim::key_hash(full) %
+                                            static_cast<std::uint64_t>(t->partition_count)];
+                    if (a == &gone)
+                        p.data.erase(full);
+                    else
+                        p.data[full] = sim::encode_stored_value(0, 1, "someone else");
+                }
+                return 0;
+            });
+            auto await_4 = verify(cs.resolver, cs.pool, rec, fast_verify(false));
+            by_get = co_await std::move(await_4);
+            auto await_5 = verify(cs.resolver, cs.pool, rec, fast_verify(true));
+            by_scan = co_await std::move(await_5);
+        },
+        30s);
     for (const auto* vs : {&by_get, &by_scan}) {
         REQUIRE(vs->size() == 1);
         const auto& v = vs->front();
@@ -282,7 +305,8 @@ TEST_CASE("pegasus-load: a table the meta does not know fails the start with the
     CHECK(gen.failed_table() == "nope");
 }
 
-TEST_CASE("pegasus-load: closed connections and a stopped replica (its primaries fail over) do not lose or fail writes") {
+TEST_CASE("pegasus-load: closed connections and a stopped replica (its primaries fail over) do not "
+          "lose or fail writes") {
     sim_fixture fx(one_cluster());
     client_side cs(fx.meta_port("src"));
     auto opts = fast_load({"t"});
@@ -293,33 +317,37 @@ TEST_CASE("pegasus-load: closed connections and a stopped replica (its primaries
         sim::test::client c(fx.admin_port());
         return c.http_get(target).first;
     };
-    tablemigrator::test::run_coro(cs.io, [&]() -> asio::awaitable<void> {
-        auto start = load.start();
-        co_await std::move(start);
-        auto w1 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
-        const bool ok1 = co_await std::move(w1);
-        CHECK(ok1);
-        CHECK(admin("/fault/close_connections?cluster=src") == 200);
-        auto at_close = gen.stats("t").acknowledged;
-        auto w2 = wait_until([&] { return gen.stats("t").acknowledged >= at_close + 20; }, 10s);
-        const bool ok2 = co_await std::move(w2);
-        CHECK(ok2);
-        CHECK(admin("/fault/stop?cluster=src&role=replica&index=0") == 200);
-        // Partitions whose primary was on node 0 move after failure_detection_ms: the client
-        // must pick the new primaries up by re-resolving.
-        auto w3 = wait_until([&] { return gen.stats("t").routing.route_changes >= 1; }, 10s);
-        const bool ok3 = co_await std::move(w3);
-        CHECK(ok3);
-        auto at_failover = gen.stats("t").acknowledged;
-        auto w4 = wait_until([&] { return gen.stats("t").acknowledged >= at_failover + 40; }, 10s);
-        const bool ok4 = co_await std::move(w4);
-        CHECK(ok4);
-        auto fin = load.finish();
-        const bool ok5 = co_await std::move(fin);
-        CHECK(ok5);
-        auto v = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
-        verdicts = co_await std::move(v);
-    }, 40s);
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto start = load.start();
+            co_await std::move(start);
+            auto w1 = wait_until([&] { return gen.stats("t").acknowledged >= 20; }, 10s);
+            const bool ok1 = co_await std::move(w1);
+            CHECK(ok1);
+            CHECK(admin("/fault/close_connections?cluster=src") == 200);
+            auto at_close = gen.stats("t").acknowledged;
+            auto w2 = wait_until([&] { return gen.stats("t").acknowledged >= at_close + 20; }, 10s);
+            const bool ok2 = co_await std::move(w2);
+            CHECK(ok2);
+            CHECK(admin("/fault/stop?cluster=src&role=replica&index=0") == 200);
+            // Partitions whose primary was on node 0 move after failure_detection_ms: the client
+            // must pick the new primaries up by re-resolving.
+            auto w3 = wait_until([&] { return gen.stats("t").routing.route_changes >= 1; }, 10s);
+            const bool ok3 = co_await std::move(w3);
+            CHECK(ok3);
+            auto at_failover = gen.stats("t").acknowledged;
+            auto w4 =
+                wait_until([&] { return gen.stats("t").acknowledged >= at_failover + 40; }, 10s);
+            const bool ok4 = co_await std::move(w4);
+            CHECK(ok4);
+            auto fin = load.finish();
+            const bool ok5 = co_await std::move(fin);
+            CHECK(ok5);
+            auto v = verify(cs.resolver, cs.pool, gen.record(), fast_verify(false));
+            verdicts = co_await std::move(v);
+        },
+        40s);
     auto s = gen.stats("t");
     CHECK(s.failed == 0);
     CHECK(s.acknowledged == s.attempted);

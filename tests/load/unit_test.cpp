@@ -39,7 +39,8 @@ cli_outcome parse(std::vector<std::string> args) {
 
 } // namespace
 
-TEST_CASE("load record: a record survives writing and parsing, binary keys and empty fields included") {
+TEST_CASE(
+    "load record: a record survives writing and parsing, binary keys and empty fields included") {
     std::ostringstream out;
     write_record(out, sample_record());
     auto text = out.str();
@@ -77,19 +78,20 @@ TEST_CASE("load record: malformed input is rejected with the line number") {
                     .has_value());
 }
 
-TEST_CASE("load downtime: the longest interval without a completed write, from the first failed attempt") {
+TEST_CASE("load downtime: the longest interval without a completed write, from the first failed "
+          "attempt") {
     using tp = downtime_tracker::time_point;
     const tp t0{};
     downtime_tracker d;
     d.on_success(t0 + 10ms);
-    d.on_failure(t0 + 20ms);   // opens at 20
-    d.on_failure(t0 + 15ms);   // already open: no change
-    d.on_success(t0 + 120ms);  // closes: 100 ms
+    d.on_failure(t0 + 20ms);  // opens at 20
+    d.on_failure(t0 + 15ms);  // already open: no change
+    d.on_success(t0 + 120ms); // closes: 100 ms
     CHECK(d.longest() == 100ms);
     CHECK_FALSE(d.in_outage());
     // An attempt that started before the last success opens the outage at that success.
     d.on_failure(t0 + 100ms);
-    d.on_success(t0 + 150ms);  // 150 - 120 = 30
+    d.on_success(t0 + 150ms); // 150 - 120 = 30
     CHECK(d.longest() == 100ms);
     CHECK(d.outages() == 2);
     // An outage still open at the end counts, marked unrecovered.
@@ -111,7 +113,8 @@ TEST_CASE("load downtime: failures before the first success open an outage at th
     CHECK(d.longest() == 60ms);
 }
 
-TEST_CASE("load reaction: routing errors re-resolve, busy-like errors back off, cancellation gives up") {
+TEST_CASE(
+    "load reaction: routing errors re-resolve, busy-like errors back off, cancellation gives up") {
     CHECK(classify(rdsn_errc::ERR_INVALID_STATE) == reaction::refresh_and_retry);
     CHECK(classify(rdsn_errc::ERR_OBJECT_NOT_FOUND) == reaction::refresh_and_retry);
     CHECK(classify(rdsn_errc::ERR_PARENT_PARTITION_MISUSED) == reaction::refresh_and_retry);
@@ -130,7 +133,8 @@ TEST_CASE("load reaction: routing errors re-resolve, busy-like errors back off, 
 }
 
 TEST_CASE("load resolver: a MetaProxy entry needs cluster_name and a valid meta_addrs list") {
-    auto e = parse_proxy_entry(R"({"cluster_name": "c1", "meta_addrs": "127.0.0.1:1,127.0.0.1:2"})");
+    auto e =
+        parse_proxy_entry(R"({"cluster_name": "c1", "meta_addrs": "127.0.0.1:1,127.0.0.1:2"})");
     REQUIRE(e.has_value());
     CHECK(e->cluster_name == "c1");
     CHECK(e->meta_addrs == "127.0.0.1:1,127.0.0.1:2");
@@ -145,7 +149,8 @@ TEST_CASE("load resolver: a MetaProxy entry needs cluster_name and a valid meta_
           client_errc::bad_json);
 }
 
-TEST_CASE("load routing: hash key 'a' in app 2 with 8 partitions goes to partition 4 (data-plane TV D1)") {
+TEST_CASE("load routing: hash key 'a' in app 2 with 8 partitions goes to partition 4 (data-plane "
+          "TV D1)") {
     meta::table_config cfg;
     cfg.app_id = 2;
     cfg.partition_count = 8;
@@ -185,8 +190,8 @@ TEST_CASE("load keys: every write has its own hash key") {
 
 TEST_CASE("load cli: run and verify parse into options") {
     auto r = parse({"run", "--zk", "127.0.0.1:2181", "--root", "/proxy", "--tables", "a, b",
-                    "--rate", "50", "--duration", "1.5", "--record", "/tmp/r", "--concurrency",
-                    "4", "--multi-put", "3", "--progress-ms", "0"});
+                    "--rate", "50", "--duration", "1.5", "--record", "/tmp/r", "--concurrency", "4",
+                    "--multi-put", "3", "--progress-ms", "0"});
     REQUIRE_MESSAGE(r.command.has_value(), r.message);
     CHECK(r.command->kind == command_kind::run);
     CHECK(r.command->source.use_zk);

@@ -52,7 +52,8 @@ load_record only_cluster(const load_record& r, const std::string& cluster) {
 
 } // namespace
 
-TEST_CASE("pegasus-load: a MetaProxy switch plus reconfig*all on the source moves writes to the new cluster") {
+TEST_CASE("pegasus-load: a MetaProxy switch plus reconfig*all on the source moves writes to the "
+          "new cluster") {
     sim_fixture fx(two_clusters());
     tablemigrator::test::zk_server zk_srv;
     const auto src_meta = fx.meta_port("src");
@@ -72,67 +73,75 @@ TEST_CASE("pegasus-load: a MetaProxy switch plus reconfig*all on the source move
     std::shared_ptr<zk::client> admin;
     std::vector<table_verdict> on_dst, on_src, via_zk;
 
-    tablemigrator::test::run_coro(io, [&]() -> asio::awaitable<void> {
-        auto await_34 = asio::this_coro::executor;
-        auto ex = co_await std::move(await_34);
-        auto connect = zk::client::connect(ex, zk_srv.connect_string(), zk_opts());
-        auto c = co_await std::move(connect);
-        REQUIRE_MESSAGE(c.has_value(), c.error().message());
-        admin = *c;
-        zk::create_options co;
-        co.make_parents = true;
-        auto create = admin->create("/proxy/t", entry("src", src_meta), co);
-        auto created = co_await std::move(create);
-        REQUIRE(created.has_value());
+    tablemigrator::test::run_coro(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto await_1 = asio::this_coro::executor;
+            auto ex = co_await std::move(await_1);
+            auto connect = zk::client::connect(ex, zk_srv.connect_string(), zk_opts());
+            auto c = co_await std::move(connect);
+            REQUIRE_MESSAGE(c.has_value(), c.error().message());
+            admin = *c;
+            zk::create_options co;
+            co.make_parents = true;
+            auto create = admin->create("/proxy/t", entry("src", src_meta), co);
+            auto created = co_await std::move(create);
+            REQUIRE(created.has_value());
 
-        auto await_35 = load.start();
-        co_await std::move(await_35);
-        auto await_29 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
-        const bool ok_29 = co_await std::move(await_29);
-        CHECK(ok_29);
-        CHECK(gen.stats("t").cluster == "src");
+            auto await_2 = load.start();
+            co_await std::move(await_2);
+            auto await_3 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
+            const bool ok_3 = co_await std::move(await_3);
+            CHECK(ok_3);
+            CHECK(gen.stats("t").cluster == "src");
 
-        // The migrator's cutover: switch the entry, then make the source redirect stale clients.
-        auto set = admin->set("/proxy/t", entry("dst", dst_meta), -1);
-        auto st = co_await std::move(set);
-        CHECK(st.has_value());
-        auto await_30 = set_deny(pool, src_meta, "t", "reconfig*all");
-        const bool ok_30 = co_await std::move(await_30);
-        CHECK(ok_30);
+            // The migrator's cutover: switch the entry, then make the source redirect stale
+            // clients.
+            auto set = admin->set("/proxy/t", entry("dst", dst_meta), -1);
+            auto st = co_await std::move(set);
+            CHECK(st.has_value());
+            auto await_4 = set_deny(pool, src_meta, "t", "reconfig*all");
+            const bool ok_4 = co_await std::move(await_4);
+            CHECK(ok_4);
 
-        auto await_31 = wait_until([&] {
-            return gen.stats("t").cluster == "dst" &&
-                   only_cluster(gen.record(), "dst").acks.size() >= 40;
-        }, 15s);
-        const bool ok_31 = co_await std::move(await_31);
-        CHECK(ok_31);
-        auto await_32 = load.finish();
-        const bool ok_32 = co_await std::move(await_32);
-        CHECK(ok_32);
+            auto await_5 = wait_until(
+                [&] {
+                    return gen.stats("t").cluster == "dst" &&
+                           only_cluster(gen.record(), "dst").acks.size() >= 40;
+                },
+                15s);
+            const bool ok_5 = co_await std::move(await_5);
+            CHECK(ok_5);
+            auto await_6 = load.finish();
+            const bool ok_6 = co_await std::move(await_6);
+            CHECK(ok_6);
 
-        auto rec = gen.record();
-        auto v1 = verify(dst_direct, pool, only_cluster(rec, "dst"), fast_verify(false));
-        on_dst = co_await std::move(v1);
-        // The source denies reads now; lift the deny to check what was acknowledged there.
-        auto await_33 = set_deny(pool, src_meta, "t", "");
-        const bool ok_33 = co_await std::move(await_33);
-        CHECK(ok_33);
-        auto await_36 = sleep_ms(300ms);
-        co_await std::move(await_36);
-        auto v2 = verify(src_direct, pool, only_cluster(rec, "src"), fast_verify(true));
-        on_src = co_await std::move(v2);
-        // verify --zk follows the entry too: the dst keys are found through it.
-        auto v3 = verify(resolver, pool, only_cluster(rec, "dst"), fast_verify(true));
-        via_zk = co_await std::move(v3);
-        admin->close();
-        resolver.close();
-    }, 60s);
+            auto rec = gen.record();
+            auto v1 = verify(dst_direct, pool, only_cluster(rec, "dst"), fast_verify(false));
+            on_dst = co_await std::move(v1);
+            // The source denies reads now; lift the deny to check what was acknowledged there.
+            auto await_7 = set_deny(pool, src_meta, "t", "");
+            const bool ok_7 = co_await std::move(await_7);
+            CHECK(ok_7);
+            auto await_8 = sleep_ms(300ms);
+            co_await std::move(await_8);
+            auto v2 = verify(src_direct, pool, only_cluster(rec, "src"), fast_verify(true));
+            on_src = co_await std::move(v2);
+            // verify --zk follows the entry too: the dst keys are found through it.
+            auto v3 = verify(resolver, pool, only_cluster(rec, "dst"), fast_verify(true));
+            via_zk = co_await std::move(v3);
+            admin->close();
+            resolver.close();
+        },
+        60s);
 
     REQUIRE(load.outcome().has_value());
     auto s = gen.stats("t");
     CHECK(s.failed == 0);
     CHECK(s.routing.route_changes >= 1);
-    CHECK(s.routing.errors.count("ERR_INVALID_STATE") + s.routing.errors.count("ERR_OBJECT_NOT_FOUND") >= 1);
+    CHECK(s.routing.errors.count("ERR_INVALID_STATE") +
+              s.routing.errors.count("ERR_OBJECT_NOT_FOUND") >=
+          1);
     auto rec = gen.record();
     auto src_keys = only_cluster(rec, "src").acks.size();
     auto dst_keys = only_cluster(rec, "dst").acks.size();
@@ -156,7 +165,8 @@ TEST_CASE("pegasus-load: a MetaProxy switch plus reconfig*all on the source move
     }
 }
 
-TEST_CASE("pegasus-load: a table without a ZooKeeper entry fails the start with ZooKeeper's no-node error") {
+TEST_CASE("pegasus-load: a table without a ZooKeeper entry fails the start with ZooKeeper's "
+          "no-node error") {
     sim_fixture fx(two_clusters());
     tablemigrator::test::zk_server zk_srv;
     asio::io_context io;
@@ -203,7 +213,8 @@ sim::sim_config duplicating_clusters() {
 
 } // namespace
 
-TEST_CASE("pegasus-load: through a full cutover (duplicate, freeze with timeout*write, drain, switch, reconfig*all) every acknowledged write is found on the target") {
+TEST_CASE("pegasus-load: through a full cutover (duplicate, freeze with timeout*write, drain, "
+          "switch, reconfig*all) every acknowledged write is found on the target") {
     sim_fixture fx(duplicating_clusters());
     tablemigrator::test::zk_server zk_srv;
     const auto src_meta = fx.meta_port("src");
@@ -219,82 +230,87 @@ TEST_CASE("pegasus-load: through a full cutover (duplicate, freeze with timeout*
     std::shared_ptr<zk::client> admin;
     std::vector<table_verdict> via_zk;
 
-    tablemigrator::test::run_coro(io, [&]() -> asio::awaitable<void> {
-        auto ex = co_await asio::this_coro::executor;
-        auto connect = zk::client::connect(ex, zk_srv.connect_string(), zk_opts());
-        auto c = co_await std::move(connect);
-        REQUIRE_MESSAGE(c.has_value(), c.error().message());
-        admin = *c;
-        zk::create_options co;
-        co.make_parents = true;
-        auto create = admin->create("/proxy/t", entry("src", src_meta), co);
-        auto created = co_await std::move(create);
-        REQUIRE(created.has_value());
+    tablemigrator::test::run_coro(
+        io,
+        [&]() -> asio::awaitable<void> {
+            auto ex = co_await asio::this_coro::executor;
+            auto connect = zk::client::connect(ex, zk_srv.connect_string(), zk_opts());
+            auto c = co_await std::move(connect);
+            REQUIRE_MESSAGE(c.has_value(), c.error().message());
+            admin = *c;
+            zk::create_options co;
+            co.make_parents = true;
+            auto create = admin->create("/proxy/t", entry("src", src_meta), co);
+            auto created = co_await std::move(create);
+            REQUIRE(created.has_value());
 
-        auto start = load.start();
-        co_await std::move(start);
-        auto w1 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
-        const bool ok1 = co_await std::move(w1);
-        CHECK(ok1);
+            auto start = load.start();
+            co_await std::move(start);
+            auto w1 = wait_until([&] { return gen.stats("t").acknowledged >= 30; }, 10s);
+            const bool ok1 = co_await std::move(w1);
+            CHECK(ok1);
 
-        // Duplication src -> dst with a checkpoint, while the load keeps writing.
-        meta::meta_client src_mc(pool, {rpc::endpoint{"127.0.0.1", src_meta}});
-        meta::add_duplication_request add;
-        add.app_name = "t";
-        add.remote_cluster = "dst";
-        add.checkpoint = true;
-        auto add_op = src_mc.add_duplication(add);
-        auto added = co_await std::move(add_op);
-        REQUIRE_MESSAGE(added.has_value(), added.error().message());
-        bool shipping = false;
-        for (int i = 0; i < 500 && !shipping; ++i) {
-            auto q = src_mc.query_duplication("t");
-            auto dups = co_await std::move(q);
-            shipping = dups && !dups->entries.empty() &&
-                       dups->entries[0].status == meta::duplication_status::log;
-            if (!shipping) {
-                auto nap = sleep_ms(20ms);
-                co_await std::move(nap);
+            // Duplication src -> dst with a checkpoint, while the load keeps writing.
+            meta::meta_client src_mc(pool, {rpc::endpoint{"127.0.0.1", src_meta}});
+            meta::add_duplication_request add;
+            add.app_name = "t";
+            add.remote_cluster = "dst";
+            add.checkpoint = true;
+            auto add_op = src_mc.add_duplication(add);
+            auto added = co_await std::move(add_op);
+            REQUIRE_MESSAGE(added.has_value(), added.error().message());
+            bool shipping = false;
+            for (int i = 0; i < 500 && !shipping; ++i) {
+                auto q = src_mc.query_duplication("t");
+                auto dups = co_await std::move(q);
+                shipping = dups && !dups->entries.empty() &&
+                           dups->entries[0].status == meta::duplication_status::log;
+                if (!shipping) {
+                    auto nap = sleep_ms(20ms);
+                    co_await std::move(nap);
+                }
             }
-        }
-        REQUIRE(shipping);
+            REQUIRE(shipping);
 
-        // Freeze: writes to the source vanish (the client times out and keeps retrying).
-        auto freeze = set_deny(pool, src_meta, "t", "timeout*write");
-        const bool frozen = co_await std::move(freeze);
-        CHECK(frozen);
-        auto w2 = wait_until([&] { return gen.stats("t").outages > 0 && gen.stats("t").in_flight > 0; }, 10s);
-        const bool ok2 = co_await std::move(w2);
-        CHECK(ok2);
-        // Drain: everything the source holds has reached the target.
-        auto w3 = wait_until([&] {
-            const auto n = sim_keys(fx, "src", "t");
-            return n > 0 && sim_keys(fx, "dst", "t") == n;
-        }, 15s);
-        const bool drained = co_await std::move(w3);
-        CHECK(drained);
+            // Freeze: writes to the source vanish (the client times out and keeps retrying).
+            auto freeze = set_deny(pool, src_meta, "t", "timeout*write");
+            const bool frozen = co_await std::move(freeze);
+            CHECK(frozen);
+            auto w2 = wait_until(
+                [&] { return gen.stats("t").outages > 0 && gen.stats("t").in_flight > 0; }, 10s);
+            const bool ok2 = co_await std::move(w2);
+            CHECK(ok2);
+            // Drain: everything the source holds has reached the target.
+            auto w3 = wait_until(
+                [&] {
+                    const auto n = sim_keys(fx, "src", "t");
+                    return n > 0 && sim_keys(fx, "dst", "t") == n;
+                },
+                15s);
+            const bool drained = co_await std::move(w3);
+            CHECK(drained);
 
-        // Switch the entry, then redirect stale clients away from the source.
-        auto set = admin->set("/proxy/t", entry("dst", dst_meta), -1);
-        auto st = co_await std::move(set);
-        CHECK(st.has_value());
-        auto redirect = set_deny(pool, src_meta, "t", "reconfig*all");
-        const bool redirected = co_await std::move(redirect);
-        CHECK(redirected);
-        auto w4 = wait_until([&] {
-            return only_cluster(gen.record(), "dst").acks.size() >= 40;
-        }, 15s);
-        const bool ok4 = co_await std::move(w4);
-        CHECK(ok4);
-        auto fin = load.finish();
-        const bool ok5 = co_await std::move(fin);
-        CHECK(ok5);
+            // Switch the entry, then redirect stale clients away from the source.
+            auto set = admin->set("/proxy/t", entry("dst", dst_meta), -1);
+            auto st = co_await std::move(set);
+            CHECK(st.has_value());
+            auto redirect = set_deny(pool, src_meta, "t", "reconfig*all");
+            const bool redirected = co_await std::move(redirect);
+            CHECK(redirected);
+            auto w4 = wait_until(
+                [&] { return only_cluster(gen.record(), "dst").acks.size() >= 40; }, 15s);
+            const bool ok4 = co_await std::move(w4);
+            CHECK(ok4);
+            auto fin = load.finish();
+            const bool ok5 = co_await std::move(fin);
+            CHECK(ok5);
 
-        auto v = verify(resolver, pool, gen.record(), fast_verify(false));
-        via_zk = co_await std::move(v);
-        admin->close();
-        resolver.close();
-    }, 60s);
+            auto v = verify(resolver, pool, gen.record(), fast_verify(false));
+            via_zk = co_await std::move(v);
+            admin->close();
+            resolver.close();
+        },
+        60s);
 
     auto s = gen.stats("t");
     CHECK(s.cluster == "dst");
