@@ -61,11 +61,22 @@ int main(int argc, char** argv) {
         return cli::exit_usage;
     }
     const auto& cfg = std::get<cli::run_config>(config);
+    // The live view needs a terminal; status and abort print a few lines and need none.
+    const bool live = !cfg.json && cfg.cmd == cli::command::migrate && ::isatty(STDOUT_FILENO) == 1;
+    const auto mode = cfg.json ? cli::output_mode::json : live ? cli::output_mode::live : cli::output_mode::plain;
+    // Log lines on the terminal would garble the view: with it, they go to a file by default.
+    auto log_file = cfg.log_file;
+    if (live && !log_file)
+        log_file = std::string(cli::default_live_log_file);
     // Logging is set up before any other thread exists (the ZooKeeper client logs from its own).
-    setup_logging(parse_log_level(cfg.log_level).value_or(log_level::info), cfg.log_file);
+    setup_logging(parse_log_level(cfg.log_level).value_or(log_level::info), log_file);
 
     asio::io_context io;
-    cli::console_observer out(std::cout, cfg.json);
+    cli::console_observer out(std::cout, mode);
+    if (live) {
+        std::cout << "table-migrator: log lines go to " << *log_file << " (--log-file to choose)" << std::endl;
+        out.start_live(io.get_executor(), cli::view_settings{cfg.threshold, cfg.config_sync_interval});
+    }
     migrate::engine eng(io.get_executor(), to_run_options(cfg), &out);
 
     int signals_seen = 0;
@@ -75,13 +86,14 @@ int main(int argc, char** argv) {
             if (ec)
                 return;
             if (++signals_seen == 1) {
-                std::cerr << "table-migrator: interrupted: cancelling every table; frozen tables get their "
-                             "writes restored (Ctrl-C again to exit at once)\n";
+                out.notice("table-migrator: interrupted: cancelling every table; frozen tables get their "
+                           "writes restored (Ctrl-C again to exit at once)");
                 eng.interrupt();
                 signals.async_wait(on_signal);
                 return;
             }
             auto denied = eng.interrupt();
+            out.finish();
             std::cerr << "table-migrator: exiting at once.";
             if (denied.empty())
                 std::cerr << " No table was frozen.\n";
@@ -124,6 +136,7 @@ int main(int argc, char** argv) {
         },
         [&](std::exception_ptr e) {
             if (e) {
+                out.finish();
                 try {
                     std::rethrow_exception(e);
                 } catch (const std::exception& ex) {

@@ -246,6 +246,8 @@ struct engine::impl {
         jobs.push_back(job);
         if (interrupted)
             job->cancel();
+        if (ctx.observer)
+            ctx.observer->on_table_start(plan.table);
         auto run_op = job->run();
         table_report report = co_await std::move(run_op);
         auto release_op = release_fast_cutover(ctx);

@@ -74,6 +74,7 @@ struct run_report {
 class run_observer : public job_observer {
 public:
     virtual void on_preflight(const preflight_report& /*r*/) {}
+    virtual void on_table_start(const std::string& /*table*/) {} // its job starts (after --parallel)
     virtual void on_table_done(const table_report& /*r*/) {}
     virtual void on_note(const std::string& /*text*/) {}
 };
