@@ -220,8 +220,13 @@ asio::awaitable<void> load_generator::write_one(table_writer* w, std::int64_t se
         const auto unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-        for (const auto& [sk, v] : kvs)
-            w->acks.push_back(acked_write{w->name, unix_ms, acked_cluster, hash_key, sk, v});
+        for (const auto& [sk, v] : kvs) {
+            acked_write a{w->name, unix_ms, acked_cluster, hash_key, sk, v};
+            if (options_.on_ack)
+                options_.on_ack(a);
+            if (options_.keep_acks)
+                w->acks.push_back(std::move(a));
+        }
 
         if (options_.read_every > 0 && w->counters.acknowledged % options_.read_every == 0) {
             std::optional<std::string> read_value;

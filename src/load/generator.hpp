@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct load_options {
     std::chrono::milliseconds stop_grace{2000};     // in-flight writes may end this long after stop
     std::chrono::milliseconds progress_interval{0}; // log a progress line per table (0 = never)
     retry_options retry;
+    // Called for every acknowledged key as it is acknowledged (e.g. to stream the record).
+    std::function<void(const acked_write&)> on_ack;
+    // Keep acknowledged keys in memory for record(); false bounds memory on long runs (then
+    // record() has the table summaries only).
+    bool keep_acks = true;
 };
 
 struct table_stats {

@@ -15,6 +15,7 @@
 
 #include <csignal>
 #include <exception>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -50,10 +51,28 @@ rpc::session_options session_options(std::chrono::milliseconds attempt) {
 }
 
 int do_run(const cli_command& c) {
+    // The record is streamed: each acknowledged key is on disk (flushed) right after its ack, so
+    // a killed run still leaves a usable record, and memory does not grow with the run.
+    std::ofstream record;
+    auto options = c.load;
+    if (!c.record_file.empty()) {
+        record.open(c.record_file, std::ios::binary | std::ios::trunc);
+        if (!record) {
+            std::cerr << "pegasus-load: cannot open --record " << c.record_file << " for writing\n";
+            return 2;
+        }
+        write_record_header(record);
+        record.flush();
+        options.keep_acks = false;
+        options.on_ack = [&record](const acked_write& a) {
+            write_ack_line(record, a);
+            record.flush();
+        };
+    }
     asio::io_context io;
     rpc::session_pool pool(io.get_executor(), session_options(c.load.retry.attempt_timeout));
     auto resolver = make_resolver(pool, c);
-    load_generator gen(io.get_executor(), pool, *resolver, c.load);
+    load_generator gen(io.get_executor(), pool, *resolver, options);
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (!ec) {
@@ -81,10 +100,12 @@ int do_run(const cli_command& c) {
     }
     for (const auto& t : c.load.tables)
         std::cout << gen.summary_line(t) << "\n";
-    if (!c.record_file.empty()) {
-        std::string why;
-        if (!save_record_file(c.record_file, gen.record(), &why)) {
-            std::cerr << "pegasus-load: " << why << "\n";
+    if (record.is_open()) {
+        for (const auto& t : gen.record().tables)
+            write_table_line(record, t);
+        record.flush();
+        if (!record) {
+            std::cerr << "pegasus-load: cannot write --record " << c.record_file << "\n";
             return 1;
         }
     }

@@ -102,16 +102,28 @@ result<std::string> unescape_field(std::string_view field) {
     return out;
 }
 
-void write_record(std::ostream& out, const load_record& r) {
+void write_record_header(std::ostream& out) {
     out << magic << '\n';
+}
+
+void write_ack_line(std::ostream& out, const acked_write& a) {
+    out << "ack " << escape_field(a.table) << ' ' << a.unix_ms << ' ' << escape_field(a.cluster)
+        << ' ' << escape_field(a.hash_key) << ' ' << escape_field(a.sort_key) << ' '
+        << escape_field(a.value) << '\n';
+}
+
+void write_table_line(std::ostream& out, const table_summary& t) {
+    out << "table " << escape_field(t.table) << " attempted " << t.attempted << " acknowledged "
+        << t.acknowledged << " failed " << t.failed << " downtime_ms " << t.write_downtime_ms
+        << " unrecovered " << (t.downtime_unrecovered ? 1 : 0) << '\n';
+}
+
+void write_record(std::ostream& out, const load_record& r) {
+    write_record_header(out);
     for (const auto& t : r.tables)
-        out << "table " << escape_field(t.table) << " attempted " << t.attempted << " acknowledged "
-            << t.acknowledged << " failed " << t.failed << " downtime_ms " << t.write_downtime_ms
-            << " unrecovered " << (t.downtime_unrecovered ? 1 : 0) << '\n';
+        write_table_line(out, t);
     for (const auto& a : r.acks)
-        out << "ack " << escape_field(a.table) << ' ' << a.unix_ms << ' ' << escape_field(a.cluster)
-            << ' ' << escape_field(a.hash_key) << ' ' << escape_field(a.sort_key) << ' '
-            << escape_field(a.value) << '\n';
+        write_ack_line(out, a);
 }
 
 result<load_record> parse_record(std::string_view text, std::string* why) {
@@ -120,6 +132,8 @@ result<load_record> parse_record(std::string_view text, std::string* why) {
     bool seen_magic = false;
     while (!text.empty()) {
         auto nl = text.find('\n');
+        if (nl == std::string_view::npos && seen_magic)
+            break; // a torn last line: the writer died while writing it
         auto line = text.substr(0, nl);
         text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
         ++line_no;

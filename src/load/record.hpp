@@ -51,6 +51,12 @@ result<std::string> unescape_field(std::string_view field);
 //   table <name> attempted <n> acknowledged <n> failed <n> downtime_ms <n> unrecovered <0|1>
 //   ack <table> <unix_ms> <cluster> <hash_key> <sort_key> <value>
 void write_record(std::ostream& out, const load_record& r);
+// The pieces of write_record, for a record streamed while the run goes on: the header first,
+// ack lines as writes are acknowledged, table lines at the end (lines may come in any order).
+void write_record_header(std::ostream& out);
+void write_ack_line(std::ostream& out, const acked_write& a);
+void write_table_line(std::ostream& out, const table_summary& t);
+// A last line without its newline is ignored: the writer was killed in the middle of it.
 // Errors: client_errc::invalid_argument with "line N: why" in `why`.
 result<load_record> parse_record(std::string_view text, std::string* why = nullptr);
 

@@ -13,7 +13,9 @@
 #include <boost/asio/error.hpp>
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <sstream>
+#include <unistd.h>
 
 using namespace tablemigrator;
 using namespace tablemigrator::load;
@@ -50,6 +52,42 @@ TEST_CASE(
     auto back = parse_record(text, &why);
     REQUIRE_MESSAGE(back.has_value(), why);
     CHECK(*back == sample_record());
+}
+
+TEST_CASE("load record: a streamed record (acks first, tables last) parses, and a torn last line "
+          "is ignored") {
+    auto r = sample_record();
+    std::ostringstream out;
+    write_record_header(out);
+    for (const auto& a : r.acks)
+        write_ack_line(out, a);
+    for (const auto& t : r.tables)
+        write_table_line(out, t);
+    auto back = parse_record(out.str());
+    REQUIRE(back.has_value());
+    CHECK(*back == r);
+    // Killed while writing an ack line: everything before it is kept.
+    std::ostringstream torn;
+    write_record_header(torn);
+    write_ack_line(torn, r.acks[0]);
+    auto text = torn.str() + "ack t1 17000";
+    auto partial = parse_record(text);
+    REQUIRE(partial.has_value());
+    REQUIRE(partial->acks.size() == 1);
+    CHECK(partial->acks[0] == r.acks[0]);
+}
+
+TEST_CASE(
+    "load record: save_record_file and load_record_file round-trip; a missing file is named") {
+    const std::string path = "/tmp/pegasus-load-unit-" + std::to_string(::getpid());
+    REQUIRE(save_record_file(path, sample_record()).has_value());
+    auto back = load_record_file(path);
+    REQUIRE(back.has_value());
+    CHECK(*back == sample_record());
+    std::remove(path.c_str());
+    std::string why;
+    CHECK_FALSE(load_record_file(path, &why).has_value());
+    CHECK(why.find(path) != std::string::npos);
 }
 
 TEST_CASE("load record: escaping leaves no space, newline or bare percent in a field") {
