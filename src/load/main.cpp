@@ -14,8 +14,10 @@
 #include <boost/asio/signal_set.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -74,13 +76,25 @@ int do_run(const cli_command& c) {
     auto resolver = make_resolver(pool, c);
     load_generator gen(io.get_executor(), pool, *resolver, options);
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int) {
-        if (!ec) {
+    // First signal: stop gracefully. Second one: leave at once (the streamed record keeps every
+    // acknowledged key; only the summary lines are missing).
+    bool stop_requested = false;
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec)
+                return;
+            if (stop_requested) {
+                std::cerr << "pegasus-load: second signal, exiting now\n";
+                record.flush();
+                std::_Exit(130);
+            }
+            stop_requested = true;
             std::cerr << "pegasus-load: stopping (in-flight writes get "
-                      << c.load.stop_grace.count() << " ms)\n";
+                      << c.load.stop_grace.count() << " ms; signal again to exit at once)\n";
             gen.request_stop();
-        }
-    });
+            signals.async_wait(on_signal);
+        };
+    signals.async_wait(on_signal);
     std::exception_ptr failure;
     status outcome;
     asio::co_spawn(io, gen.run(), [&](std::exception_ptr e, status st) {
