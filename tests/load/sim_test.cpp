@@ -357,3 +357,43 @@ TEST_CASE("pegasus-load: closed connections and a stopped replica (its primaries
     CHECK(verdicts[0].found == verdicts[0].acknowledged);
     CHECK(routing_violations(fx, "src") == 0);
 }
+
+TEST_CASE("pegasus-load: a scan whose SCAN replies never come restarts after the last key received "
+          "and still finds every key") {
+    sim_fixture fx(one_cluster());
+    client_side cs(fx.meta_port("src"));
+    auto opts = fast_load({"t"});
+    load_generator gen(cs.io.get_executor(), cs.pool, cs.resolver, opts);
+    running_load load(gen);
+    std::vector<table_verdict> verdicts;
+    auto admin = [&](const std::string& target) {
+        sim::test::client c(fx.admin_port());
+        return c.http_get(target).first;
+    };
+    tablemigrator::test::run_coro(
+        cs.io,
+        [&]() -> asio::awaitable<void> {
+            auto start = load.start();
+            co_await std::move(start);
+            auto w1 = wait_until([&] { return gen.stats("t").acknowledged >= 40; }, 10s);
+            const bool ok1 = co_await std::move(w1);
+            CHECK(ok1);
+            auto fin = load.finish();
+            const bool ok2 = co_await std::move(fin);
+            CHECK(ok2);
+            // Only GET_SCANNER answers: every SCAN times out, the context is abandoned and the scan
+            // resumes with GET_SCANNER after the last key it received (exclusive).
+            CHECK(admin("/fault/reply?rpc=RPC_RRDB_RRDB_SCAN&drop=true") == 200);
+            auto vo = fast_verify(true);
+            vo.scan_batch = 3;
+            vo.retry.attempt_timeout = 100ms;
+            auto v = verify(cs.resolver, cs.pool, gen.record(), vo);
+            verdicts = co_await std::move(v);
+        },
+        60s);
+    REQUIRE(verdicts.size() == 1);
+    CHECK(verdicts[0].acknowledged >= 40);
+    CHECK(verdicts[0].missing == 0);
+    CHECK(verdicts[0].unreadable == 0);
+    CHECK(verdicts[0].found == verdicts[0].acknowledged);
+}
