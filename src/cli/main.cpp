@@ -133,6 +133,9 @@ int main(int argc, char** argv) {
             out.print_report(report);
             exit_code = report.exit_code;
             signals.cancel();
+            // The report is the end of the run: connections, reconnect timers and ZooKeeper
+            // sessions still registered with the io_context must not keep the process alive.
+            io.stop();
         },
         [&](std::exception_ptr e) {
             if (e) {
@@ -144,6 +147,7 @@ int main(int argc, char** argv) {
                 }
                 exit_code = cli::exit_table_failed;
                 signals.cancel();
+                io.stop();
             }
         });
     io.run();

@@ -202,6 +202,8 @@ std::string phase_text(const table_view& t) {
 }
 
 std::string backlog_text(const table_view& t) {
+    if (t.current && migrate::is_terminal(*t.current))
+        return "-";
     if (t.current == migrate::phase::drain && t.partitions > 0)
         return std::to_string(std::max(0, t.drained)) + "/" + std::to_string(t.partitions) + " drained";
     if (t.backlog < 0)
@@ -210,9 +212,14 @@ std::string backlog_text(const table_view& t) {
 }
 
 std::string rate_text(const table_view& t) {
-    if (!t.shipping_rate || !t.current || migrate::is_terminal(*t.current))
+    if (!t.current || *t.current > migrate::phase::wait_backlog)
         return "-";
-    return format_count(static_cast<std::int64_t>(std::llround(*t.shipping_rate))) + "/s";
+    if (t.shipping_rate)
+        return format_count(static_cast<std::int64_t>(std::llround(*t.shipping_rate))) + "/s";
+    // 2.4/2.5 report counts only: show how fast the backlog itself shrinks (negative: grows).
+    if (t.net_drain_rate)
+        return format_count(static_cast<std::int64_t>(std::llround(*t.net_drain_rate))) + "/s net";
+    return "-";
 }
 
 bool running(const table_view& t) { return t.current && !migrate::is_terminal(*t.current); }
@@ -255,7 +262,7 @@ std::vector<std::string> render_view(const std::vector<table_view>& tables, time
             ++active;
         if (running(t) && t.backlog > 0 && t.current <= migrate::phase::wait_backlog)
             total_backlog += t.backlog;
-        if (running(t) && t.shipping_rate)
+        if (running(t) && t.shipping_rate && t.current <= migrate::phase::wait_backlog)
             total_rate += *t.shipping_rate;
         if (deny && (!longest_deny || *deny > *longest_deny))
             longest_deny = deny;
@@ -269,9 +276,10 @@ std::vector<std::string> render_view(const std::vector<table_view>& tables, time
     f << ", " << active << " running";
     if (queued)
         f << ", " << queued << " queued";
-    f << " | backlog " << format_count(total_backlog) << " | shipping "
-      << format_count(static_cast<std::int64_t>(std::llround(total_rate))) << "/s | elapsed "
-      << format_duration(std::chrono::duration_cast<migrate::duration>(now - run_started));
+    f << " | backlog " << format_count(total_backlog);
+    if (total_rate > 0)
+        f << " | shipping " << format_count(static_cast<std::int64_t>(std::llround(total_rate))) << "/s";
+    f << " | elapsed " << format_duration(std::chrono::duration_cast<migrate::duration>(now - run_started));
     if (longest_deny)
         f << " | longest deny " << format_window(*longest_deny);
     lines.push_back(f.str());

@@ -176,6 +176,7 @@ TEST_CASE("the view has a header, one row per table and a footer with totals, cu
     CHECK(lines[1].find("~4s") != std::string::npos);
     CHECK(lines[2].find("queued") != std::string::npos);
     CHECK(lines[3].find("done") != std::string::npos);
+    CHECK(lines[3].find("5000") == std::string::npos); // no backlog for a finished table
     CHECK(lines[3].find("1.4s") != std::string::npos);
     CHECK(lines[4].find("3/8 drained") != std::string::npos);
     CHECK(lines[5] == "4 tables: 1 done, 2 running, 1 queued | backlog 5000 | shipping 2500/s | elapsed 5s | "
@@ -185,6 +186,18 @@ TEST_CASE("the view has a header, one row per table and a footer with totals, cu
         CHECK(l.size() <= 30);
         CHECK((l.empty() || l.back() != ' '));
     }
+}
+
+TEST_CASE("without a shipping rate from the servers the row shows the net drain rate") {
+    auto t = waiting_for_backlog();
+    t.on_backlog(backlog(3000), t0);
+    t.on_backlog(backlog(2000), t0 + 2s);
+    const auto lines = cli::render_view({t}, t0, t0 + 2s, cli::view_settings{}, 200);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[1].find("500/s net") != std::string::npos);
+    CHECK(lines[2].find("shipping") == std::string::npos); // no total invented either
+    t.on_backlog(backlog(2600), t0 + 3s); // growing: (2000 - 2600) / 1 s = -600, smoothed -50
+    CHECK(cli::render_view({t}, t0, t0 + 3s, cli::view_settings{}, 200)[1].find("-50/s net") != std::string::npos);
 }
 
 TEST_CASE("plain mode prints timestamped phase lines and the summary with what is left to do") {
