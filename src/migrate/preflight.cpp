@@ -175,6 +175,51 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
                 }
         }
 
+        // Non-idempotent writes are rejected once the table has a duplication (data-plane §7.4):
+        // warn where the servers let us see them (2.4/2.5 perf counters: recent rate; master
+        // metrics: totals since the replica opened).
+        {
+            static const std::vector<std::string> metric_names{"incr_requests", "check_and_set_requests",
+                                                               "check_and_mutate_requests"};
+            static const std::vector<std::string> counter_names{"incr_qps", "check_and_set_qps",
+                                                                "check_and_mutate_qps"};
+            bool seen = false;
+            for (const auto& ep : ctx.alive_nodes) {
+                if (seen)
+                    break;
+                if (ctx.generation == replica::server_generation::master) {
+                    replica::metrics_query q;
+                    q.with_metric_fields = {"name", "value"};
+                    q.types = {"replica"};
+                    q.attributes = {{"table_id", std::to_string(plan.app_id)}};
+                    q.metrics = metric_names;
+                    auto op = ctx.replica(ep).metrics(q);
+                    auto m = co_await std::move(op);
+                    if (!m)
+                        continue;
+                    for (const auto& e : m->entities)
+                        for (const auto& [name, value] : e.metrics)
+                            seen = seen || (value > 0 && std::find(metric_names.begin(), metric_names.end(),
+                                                                   name) != metric_names.end());
+                } else {
+                    std::vector<std::string> subs;
+                    for (const auto& c : counter_names)
+                        subs.push_back(c + "@" + std::to_string(plan.app_id) + ".");
+                    auto op = ctx.replica(ep).perf_counters_by_substr(subs);
+                    auto pc = co_await std::move(op);
+                    if (!pc)
+                        continue;
+                    for (const auto& c : counter_names)
+                        for (const auto& [pidx, v] : pc->per_partition(c, plan.app_id))
+                            seen = seen || v > 0;
+                }
+            }
+            if (seen)
+                plan.warnings.push_back("table '" + plan.table + "' receives non-idempotent writes (incr, "
+                                        "check_and_set, check_and_mutate): Pegasus rejects them with "
+                                        "ERR_OPERATION_DISABLED once the table has a duplication");
+        }
+
         if (target_apps) {
             const auto t = std::find_if(target_apps->begin(), target_apps->end(), [&](const meta::app_entry& a) {
                 return a.app_name == plan.table && a.status != meta::app_status::dropped;

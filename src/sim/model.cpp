@@ -641,6 +641,24 @@ void cluster_state::on_perf_snapshot(int node, std::uint64_t gen_id) {
         next_last[gpid] = tot.first;
     }
     n.shipped_at_last_snapshot = std::move(next_last);
+    // Non-idempotent write rates of the primaries on this node (incr_qps, check_and_set_qps,
+    // check_and_mutate_qps @<app>.<pidx>), as the storage layer of a 2.4/2.5 server reports them.
+    std::map<std::pair<std::int32_t, std::int32_t>, std::array<std::int64_t, 3>> atomic_next;
+    static const char* atomic_names[3] = {"incr_qps", "check_and_set_qps", "check_and_mutate_qps"};
+    for (auto [app_id, pidx] : n.primaries) {
+        const auto& part = tables.at(app_id).partitions[static_cast<std::size_t>(pidx)];
+        const std::array<std::int64_t, 3> now{part.incr_requests, part.check_and_set_requests,
+                                              part.check_and_mutate_requests};
+        const auto key = std::make_pair(app_id, pidx);
+        const auto prev = n.atomic_at_last_snapshot.count(key) ? n.atomic_at_last_snapshot[key] : now;
+        const auto gp = std::to_string(app_id) + "." + std::to_string(pidx);
+        for (int i = 0; i < 3; ++i)
+            n.snapshot.push_back({std::string("replica*app.pegasus*") + atomic_names[i] + "@" + gp, "RATE",
+                                  static_cast<double>(now[static_cast<std::size_t>(i)] -
+                                                      prev[static_cast<std::size_t>(i)]) / secs});
+        atomic_next[key] = now;
+    }
+    n.atomic_at_last_snapshot = std::move(atomic_next);
 }
 
 void cluster_state::on_group_check(int node, std::uint64_t gen_id) {

@@ -91,6 +91,11 @@ struct partition_state {
     std::map<std::string, std::string> data; // full key -> stored value (layout per data_version)
     std::deque<mutation> log;                // mutations kept for duplication shipping
     std::int64_t empty_writes = 0;
+    // Non-idempotent requests that reached the storage layer (incr, check_and_set,
+    // check_and_mutate): the counters behind the *_qps perf counters and *_requests metrics.
+    std::int64_t incr_requests = 0;
+    std::int64_t check_and_set_requests = 0;
+    std::int64_t check_and_mutate_requests = 0;
 };
 
 struct table_state {
@@ -150,6 +155,8 @@ struct replica_node {
     std::int64_t snapshot_unix_s = 0;
     std::vector<perf_counter> snapshot;
     std::map<std::pair<std::int32_t, std::int32_t>, std::int64_t> shipped_at_last_snapshot;
+    // (app, pidx) -> non-idempotent request totals at the last snapshot (incr, cas, cam).
+    std::map<std::pair<std::int32_t, std::int32_t>, std::array<std::int64_t, 3>> atomic_at_last_snapshot;
     std::uint64_t generation_id = 0; // bumps on restart so stale timers stop
     std::int64_t config_syncs = 0;
     std::map<std::int64_t, scan_context> scanners;

@@ -405,6 +405,11 @@ http_reply metrics(cluster_state& c, int node, const http_request& req,
                     bytes += dp.shipped_mutations * 64;
                 }
             ms.push_back({"write_requests", "Counter", "requests", p.last_real_decree});
+            if (p.primary == node) {
+                ms.push_back({"incr_requests", "Counter", "requests", p.incr_requests});
+                ms.push_back({"check_and_set_requests", "Counter", "requests", p.check_and_set_requests});
+                ms.push_back({"check_and_mutate_requests", "Counter", "requests", p.check_and_mutate_requests});
+            }
             // Metric entities register every metric at replica creation (zeros until used).
             if (c.gen() == generation::master) {
                 ms.push_back({"dup_pending_mutations", "Gauge", "mutations", pending});

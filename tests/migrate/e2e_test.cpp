@@ -4,6 +4,7 @@
 // (The writer stands in for pegasus-load here: it writes through the simulation's model and obeys
 // the deny env each replica node has applied, as a real primary would.)
 #include "sim/sim_fixture.hpp"
+#include "sim_setup.hpp"
 
 #include <tablemigrator/migrate/engine.hpp>
 #include <tablemigrator/wire/key.hpp>
@@ -24,38 +25,6 @@ using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
 namespace {
-
-sim::sim_config two_clusters(sim::generation gen, const std::string& zk) {
-    sim::sim_config cfg;
-    auto make = [&](const std::string& name) {
-        sim::cluster_config c;
-        c.name = name;
-        c.gen = gen;
-        c.meta_ports = {0, 0};
-        c.replica_ports = {0, 0, 0};
-        c.zookeeper_hosts = zk;
-        c.duplication_group = {{"src", 1}, {"dst", 2}};
-        c.timing.config_sync_interval = 300ms;
-        c.timing.duplication_sync_period = 200ms;
-        c.timing.perf_counter_interval = 200ms;
-        c.timing.checkpoint_copy_duration = 300ms;
-        c.timing.shipping_rate = 2000;
-        c.timing.group_check_interval = 300ms;
-        c.timing.meta_persist_throttle = 100ms;
-        return c;
-    };
-    auto src = make("src");
-    src.remote_clusters["dst"] = "";
-    for (auto [name, parts] : {std::pair{"small", 2}, std::pair{"medium", 4}, std::pair{"large", 8}}) {
-        sim::table_config t;
-        t.name = name;
-        t.partition_count = parts;
-        src.tables.push_back(t);
-    }
-    cfg.clusters.push_back(src);
-    cfg.clusters.push_back(make("dst"));
-    return cfg;
-}
 
 // Writes keys through the model while the partition's primary does not deny writes; records
 // every acknowledged key.
@@ -146,7 +115,7 @@ struct zk_entries {
 void migrate_three_tables(sim::generation gen) {
     spdlog::set_level(spdlog::level::warn);
     test::zk_server zk;
-    sim::test::sim_fixture f(two_clusters(gen, zk.connect_string()));
+    sim::test::sim_fixture f(test::two_clusters(gen, zk.connect_string()));
     const std::string src_metas = f.on_sim([&] { return f.sim().cluster("src").meta_list(); });
     const std::string dst_metas = f.on_sim([&] { return f.sim().cluster("dst").meta_list(); });
     const std::vector<std::string> tables{"small", "medium", "large"};
