@@ -130,6 +130,16 @@ int main(int argc, char** argv) {
             if (cfg.cmd != cli::command::migrate)
                 for (const auto& f : report.preflight.failures)
                     std::cerr << "table-migrator: " << f << '\n';
+            // A refused migration says why on stderr too (stdout may be a pipe or JSON): one line
+            // per failure, so one bad input gives one line.
+            if (cfg.cmd == cli::command::migrate && !report.preflight.ok()) {
+                for (const auto& f : report.preflight.failures)
+                    std::cerr << "table-migrator: preflight failed, nothing was changed: " << f << '\n';
+                for (const auto& t : report.preflight.tables)
+                    for (const auto& f : t.failures)
+                        std::cerr << "table-migrator: preflight failed, nothing was changed: table " << t.table
+                                  << ": " << f << '\n';
+            }
             out.print_report(report);
             exit_code = report.exit_code;
             signals.cancel();

@@ -129,7 +129,8 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
         co_return r;
     }
     std::optional<std::vector<meta::app_entry>> target_apps;
-    if (ctx.target_meta) {
+    // (Not when both are one cluster: every table would "exist on the target", which says nothing new.)
+    if (ctx.target_meta && ctx.target_cluster != ctx.source_cluster) {
         auto op = ctx.target_meta->list_apps(meta::app_status::invalid);
         auto t = co_await std::move(op);
         if (t)
@@ -155,7 +156,9 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
             plan.warnings.push_back("partition count " + std::to_string(plan.partition_count) +
                                     " is not a power of two >= 2: the Go client refuses such tables");
 
-        // data_version "1" on every alive node hosting it; a 404 means "no replica here".
+        // data_version "1" on every alive node hosting it; a 404 means "no replica here". One
+        // failure per table, naming every node that reports another version.
+        std::string bad_version, bad_nodes;
         for (const auto& ep : ctx.alive_nodes) {
             auto op = ctx.replica(ep).data_version(plan.app_id);
             auto dv = co_await std::move(op);
@@ -168,12 +171,15 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
             }
             for (const auto& [pidx, version] : *dv)
                 if (version != "1") {
-                    plan.failures.push_back("table '" + plan.table + "' has data_version " + version +
-                                            " on " + ep.to_string() + " (partition " + std::to_string(pidx) +
-                                            "): only data version 1 can be duplicated");
+                    bad_version = version;
+                    bad_nodes += (bad_nodes.empty() ? "" : ", ") + ep.to_string() + " (partition " +
+                                 std::to_string(pidx) + ")";
                     break;
                 }
         }
+        if (!bad_nodes.empty())
+            plan.failures.push_back("table '" + plan.table + "' has data_version " + bad_version + " on " +
+                                    bad_nodes + ": only data version 1 can be duplicated");
 
         // Non-idempotent writes are rejected once the table has a duplication (data-plane §7.4):
         // warn where the servers let us see them (2.4/2.5 perf counters: recent rate; master
@@ -252,6 +258,8 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
                 r.failures.push_back("connecting to ZooKeeper '" + ctx.zk_connect + "' failed: " + msg(zk.error()));
             } else {
                 for (auto& plan : r.tables) {
+                    if (plan.app_id == 0)
+                        continue; // not on the source: already reported, its entry is irrelevant
                     const std::string path = metaproxy::entry_path(*ctx.opt.root, plan.table);
                     auto get_op = (*zk)->get(path);
                     auto node = co_await std::move(get_op);
