@@ -3,6 +3,7 @@
 
 #include <tablemigrator/core/error.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -50,11 +51,19 @@ void table_job::cancel() {
 template <class T>
 asio::awaitable<T> table_job::cancellable(asio::awaitable<T> op) {
     // Named objects only around co_await: g++ 12 double-destroys class-type temporaries there.
+    // A cancelled operation may end by throwing (an inner co_await sees the cancellation state):
+    // that is a cancel, not a bug, and must not escape the job (it would take the whole run down
+    // with the table possibly frozen).
     auto ex = co_await asio::this_coro::executor;
-    auto token = asio::bind_cancellation_slot(cancel_signal_.slot(), asio::use_awaitable);
+    auto token = asio::bind_cancellation_slot(cancel_signal_.slot(), asio::as_tuple(asio::use_awaitable));
     auto task = asio::co_spawn(ex, std::move(op), token);
-    T value = co_await std::move(task);
-    co_return value;
+    auto outcome = co_await std::move(task);
+    if (std::get<0>(outcome)) {
+        if (!cancel_requested_)
+            std::rethrow_exception(std::get<0>(outcome));
+        co_return T{make_error_code(client_errc::cancelled)};
+    }
+    co_return std::move(std::get<1>(outcome));
 }
 
 asio::awaitable<bool> table_job::sleep_until(time_point until) {
