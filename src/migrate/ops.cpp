@@ -238,7 +238,7 @@ public:
                 co_return status{r.error()};
             co_return status{};
         };
-        auto op = metaproxy::switch_table(connector, req, reconfig);
+        auto op = metaproxy::switch_table(connector, req, reconfig, ctx_.opt.switch_hooks);
         auto out = co_await std::move(op);
         ev_switched ev;
         using st = metaproxy::switch_outcome::state;

@@ -4,6 +4,7 @@
 // `abort` commands.
 #pragma once
 
+#include <tablemigrator/metaproxy/switch.hpp>
 #include <tablemigrator/migrate/table_job.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -38,6 +39,7 @@ struct run_options {
     bool remove_duplication = false;            // abort
     double meta_rps_budget = 50;                // polling requests per second to the source meta
     std::optional<std::string> state_file;      // fast-cutover originals survive a crash here
+    metaproxy::switch_hooks switch_hooks;       // tests: faults between reading and writing the entry
 };
 
 // Per-table preflight result.
