@@ -235,8 +235,8 @@ decision on_drain(table_state s, const event& ev, time_point now, const settings
         }
         if (deny_window_exceeded(s, now, cfg))
             return fail(std::move(s), now,
-                        "the drain did not finish within --max-deny-seconds; writes restored, the "
-                        "duplication is kept so a rerun resumes",
+                        "the drain did not finish within --max-deny-seconds (the duplication is "
+                        "kept so a rerun resumes)",
                         make_error_code(client_errc::timeout));
         return {std::move(s), act_query_drain{drain_poll(cfg), !s.freeze_decrees_captured}};
     }
@@ -280,6 +280,9 @@ decision on_restore(table_state s, const event& ev, time_point now, const settin
             s.resume_after_restore = false;
             return enter(std::move(s), phase::duplicate, now, act_query_duplication{duration(0)});
         }
+        // Said only now that the meta acknowledged the delete (before, a failed restore would
+        // have contradicted it).
+        s.failure += s.failure.empty() ? "writes restored" : "; writes restored";
         const phase end = s.cancel_requested ? phase::aborted : phase::failed;
         return enter(std::move(s), end, now, act_finish{});
     }
