@@ -188,11 +188,18 @@ decision on_wait_backlog(table_state s, const event& ev, time_point now, const s
     throw std::logic_error("migrate::decide: unexpected event in phase wait_backlog");
 }
 
+// When the deny acknowledged at `acked` is in force on every node. With fast cutover the lowered
+// period only holds from freeze_not_before on (the tick already scheduled fires at the old time);
+// a resumed run sets the deny without waiting for that, so the wait counts from the later of both.
+time_point freeze_effective(time_point acked, const settings& cfg) {
+    const time_point from = cfg.freeze_not_before ? std::max(acked, *cfg.freeze_not_before) : acked;
+    return from + cfg.config_sync_period + cfg.freeze_margin;
+}
+
 decision on_freeze(table_state s, const event& ev, time_point now, const settings& cfg) {
     if (std::holds_alternative<ev_deny_acked>(ev)) {
         s.deny_acked = now;
-        return enter(std::move(s), phase::wait_frozen, now,
-                     act_wait{now + cfg.config_sync_period + cfg.freeze_margin});
+        return enter(std::move(s), phase::wait_frozen, now, act_wait{freeze_effective(now, cfg)});
     }
     if (const auto* e = std::get_if<ev_error>(&ev))
         // The SET may have reached the meta even though we saw an error: restore.
@@ -202,7 +209,7 @@ decision on_freeze(table_state s, const event& ev, time_point now, const setting
 
 decision on_wait_frozen(table_state s, const event& ev, time_point now, const settings& cfg) {
     if (std::holds_alternative<ev_timer>(ev)) {
-        const time_point effective = *s.deny_acked + cfg.config_sync_period + cfg.freeze_margin;
+        const time_point effective = freeze_effective(*s.deny_acked, cfg);
         if (now < effective)
             return {std::move(s), act_wait{effective}};
         s.frozen_at = now;
