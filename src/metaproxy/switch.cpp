@@ -315,6 +315,15 @@ asio::awaitable<switch_outcome> switch_table(zk_connector connect, switch_reques
         // 4. Read back: the acknowledged value must be what MetaProxy will read.
         out.entry_state = state::switched;
         auto back = co_await zk->get(path);
+        // The write was acknowledged; a read that loses its connection (a ZooKeeper restart) is
+        // tried again on a usable session rather than failing a switched table.
+        for (int attempt = 0; attempt < 3 && !back && outcome_unknown(back.error()); ++attempt) {
+            auto s = co_await usable_session(zk, connect, req.verify_timeout);
+            if (!s)
+                break;
+            zk = *s;
+            back = co_await zk->get(path);
+        }
         if (!back)
             co_return fail(std::move(out), state::switched, back.error(),
                            "wrote " + path + " but could not read it back");
