@@ -129,8 +129,9 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
         co_return r;
     }
     std::optional<std::vector<meta::app_entry>> target_apps;
-    // (Not when both are one cluster: every table would "exist on the target", which says nothing new.)
-    if (ctx.target_meta && ctx.target_cluster != ctx.source_cluster) {
+    // Not when the target is unreachable (already reported) or is the source itself (every table
+    // would "exist on the target", which says nothing new).
+    if (ctx.target_meta && !ctx.target_cluster.empty() && ctx.target_cluster != ctx.source_cluster) {
         auto op = ctx.target_meta->list_apps(meta::app_status::invalid);
         auto t = co_await std::move(op);
         if (t)
