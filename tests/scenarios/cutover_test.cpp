@@ -61,15 +61,19 @@ TEST_CASE("scenario drain timeout: a drain longer than --max-deny-seconds restor
     CHECK_FALSE(names_target(s.entry("t1")));
 }
 
-TEST_CASE("scenario SIGINT: Ctrl-C during the drain restores writes and exits 130") {
-    scenario s;
+namespace {
+
+void interrupt_during_drain(sim::generation gen, int sig) {
+    sim_options o;
+    o.gen = gen;
+    scenario s(o);
     s.put_entries({"t1"});
     s.start_writer({"t1"});
     s.stall_shipping(true);
     auto p = s.start(stalled_args(s, "60"), "sigint");
     REQUIRE(test::wait_for_text(s.dir() / "sigint.out", drain_started, run_deadline, p.get()));
     CHECK(s.deny_env("t1") == "timeout*write");
-    p->signal(SIGINT);
+    p->signal(sig);
     auto r = s.finish(*p, 30s);
     REQUIRE(r.exit_code.has_value());
     CHECK(*r.exit_code == 130);
@@ -80,8 +84,10 @@ TEST_CASE("scenario SIGINT: Ctrl-C during the drain restores writes and exits 13
     CHECK_FALSE(names_target(s.entry("t1")));
 }
 
-TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes and the target has every acknowledged write") {
-    scenario s;
+void kill_during_drain_then_rerun(sim::generation gen) {
+    sim_options o;
+    o.gen = gen;
+    scenario s(o);
     s.put_entries({"t1"});
     s.start_writer({"t1"});
     s.stall_shipping(true);
@@ -102,6 +108,24 @@ TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes an
     CHECK(names_target(s.entry("t1")));
     CHECK(s.deny_env("t1") == "reconfig*all");
     expect_all_acked_on_target(s, "t1");
+}
+
+} // namespace
+
+TEST_CASE("scenario SIGINT: Ctrl-C during the drain restores writes and exits 130 (master)") {
+    interrupt_during_drain(sim::generation::master, SIGINT);
+}
+
+TEST_CASE("scenario SIGTERM: SIGTERM during the drain restores writes and exits 130 (2.4)") {
+    interrupt_during_drain(sim::generation::v2_4, SIGTERM);
+}
+
+TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes with every acknowledged write on the target (master)") {
+    kill_during_drain_then_rerun(sim::generation::master);
+}
+
+TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes with every acknowledged write on the target (2.4)") {
+    kill_during_drain_then_rerun(sim::generation::v2_4);
 }
 
 TEST_CASE("scenario status and abort: status changes nothing; abort restores writes; --remove-duplication removes it") {

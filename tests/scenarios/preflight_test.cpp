@@ -114,6 +114,13 @@ TEST_CASE("scenario bad input: each mistake gets one line on stderr, exit 2, and
         {"an unreadable --config", {"--config", unreadable, "-s", src, "-t", "t1", "-c", "dst", "-m", dst}, unreadable},
         {"-r without a leading '/'", {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-r", "proxy"}, "'proxy'"},
         {"an unknown table", {"-s", src, "-t", "nosuch", "-c", "dst", "-m", dst}, "'nosuch'"},
+        // The clients log each failed attempt at warn level; at error level only the verdict shows.
+        {"an unresolvable source address",
+         {"-s", "no-such-host.invalid:34601", "-t", "t1", "-c", "dst", "-m", dst, "--log-level", "error"},
+         "no-such-host.invalid:34601"},
+        {"an unresolvable target address",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", "no-such-host.invalid:34601", "--log-level", "error"},
+         "no-such-host.invalid:34601"},
     };
     int n = 0;
     for (const auto& c : cases) {
