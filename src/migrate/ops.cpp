@@ -216,6 +216,30 @@ public:
     }
 
     asio::awaitable<ev_switched> switch_clients() override {
+        // Right before clients are pointed at the target, it must answer for this table: preflight
+        // saw it long ago, and switching to a cluster nobody can reach turns the freeze into an
+        // outage, where not switching restores writes on the source. Bounded on its own (15 s).
+        if (!ctx_.opt.target_metas.empty()) {
+            std::vector<rpc::endpoint> eps;
+            for (const auto& t : ctx_.opt.target_metas)
+                if (auto ep = rpc::parse_endpoint(t))
+                    eps.push_back(*ep);
+            meta::meta_client_options mo;
+            mo.call_timeout = std::chrono::seconds(5);
+            mo.overall_timeout = std::chrono::seconds(15);
+            meta::meta_client target(ctx_.pool, eps, mo);
+            auto check_op = target.query_config(plan_.table);
+            auto check = co_await std::move(check_op);
+            if (!check) {
+                ev_switched ev;
+                ev.entry_switched = false;
+                ev.reconfig_set = false;
+                ev.error = check.error();
+                ev.message = "the target cluster did not answer for " + plan_.table +
+                             " right before the switch (" + check.error().message() + "); entry not touched";
+                co_return ev;
+            }
+        }
         metaproxy::switch_request req;
         req.table = plan_.table;
         req.root = *ctx_.opt.root;
