@@ -140,3 +140,24 @@ TEST_CASE("reliability: interrupted during the drain restores writes (master and
 }
 
 TEST_CASE("reliability: interrupted at the switch") { interrupt_at(phase::switch_clients); }
+
+TEST_CASE("reliability: a run that dies in the drain (abandoned engine) is completed by a rerun") {
+    scenario s;
+    REQUIRE(s.run_and_abandon(phase::drain));
+    // The crashed run left the source frozen; the rerun resumes the drain and switches.
+    const std::string env = s.sim().on_sim([&] {
+        return s.sim().sim().cluster("src").find_table("t1")->envs["replica.deny_client_request"];
+    });
+    CHECK(env == "timeout*write");
+    auto r = s.run();
+    CHECK(s.check_promise(r) == 2);
+    CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("reliability: a run that dies as the switch starts is completed by a rerun") {
+    scenario s;
+    REQUIRE(s.run_and_abandon(phase::switch_clients));
+    auto r = s.run();
+    CHECK(s.check_promise(r) == 2);
+    CHECK(r.exit_code == 0);
+}

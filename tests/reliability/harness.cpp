@@ -7,6 +7,8 @@
 
 #include <support/run_coro.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -187,7 +189,7 @@ bool phase_probe::wait_for(phase p, std::chrono::milliseconds deadline) {
 // ---- scenario -------------------------------------------------------------------------------
 
 scenario::scenario(scenario_config cfg) : cfg_(std::move(cfg)) {
-    spdlog::set_level(spdlog::level::warn);
+    spdlog::set_level(spdlog::level::err); // faults make warnings by design
     zk_ = std::make_unique<test::zk_server>(cfg_.zk);
     fixture_ = std::make_unique<sim::test::sim_fixture>(two_clusters(cfg_, zk_->connect_string()));
     src_metas_ = fixture_->on_sim([&] { return fixture_->sim().cluster("src").meta_list(); });
@@ -248,6 +250,28 @@ migrate::run_report scenario::run(std::function<void(scenario&)> during,
         MESSAGE(t.table << ": " << std::string(migrate::to_string(t.outcome)) << std::string(t.failure.empty() ? "" : " - ")
                         << t.failure);
     return report;
+}
+
+namespace {
+// Abandoned engines stay reachable from here until the process exits.
+std::vector<std::pair<asio::io_context*, migrate::engine*>> abandoned;
+} // namespace
+
+bool scenario::run_and_abandon(phase p, std::chrono::milliseconds deadline) {
+    auto* io = new asio::io_context;
+    auto* eng = new migrate::engine(io->get_executor(), opt_, &probe_);
+    abandoned.emplace_back(io, eng);
+    bool hit = false;
+    probe_.on_enter = once_at(p, [&hit, io] {
+        hit = true;
+        io->stop(); // the process dies here: not one more handler runs
+    });
+    asio::co_spawn(*io, eng->migrate(), asio::detached);
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (!hit && !io->stopped() && std::chrono::steady_clock::now() < until)
+        io->run_for(100ms);
+    probe_.on_enter = {};
+    return hit;
 }
 
 void scenario::interrupt() {

@@ -100,6 +100,10 @@ public:
     // `during` runs on its own thread while the engine runs and may call interrupt().
     migrate::run_report run(std::function<void(scenario&)> during = {},
                             std::chrono::milliseconds deadline = 90s);
+    // Runs an engine until a table enters `p`, then abandons it the way a crash (kill -9) would:
+    // its io_context never runs again and nothing is cleaned up (kept reachable, never freed, so
+    // leak checkers stay quiet). False when `p` was not reached within the deadline.
+    bool run_and_abandon(phase p, std::chrono::milliseconds deadline = 60s);
     // Posts engine::interrupt() to the engine's thread (what SIGINT does). Only during run().
     void interrupt();
     // Stops the writer (idempotent); run() does it when the engine returns.
