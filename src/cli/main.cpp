@@ -79,6 +79,10 @@ int main(int argc, char** argv) {
     }
     migrate::engine eng(io.get_executor(), to_run_options(cfg), &out);
 
+    // Every source meta, not just the first: the first may be the one that is down.
+    std::string source_list;
+    for (const auto& hp : cfg.source_metas)
+        source_list += (source_list.empty() ? "" : ",") + hp.host + ":" + std::to_string(hp.port);
     int signals_seen = 0;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     std::function<void(const boost::system::error_code&, int)> on_signal =
@@ -99,7 +103,7 @@ int main(int argc, char** argv) {
                 std::cerr << " No table was frozen.\n";
             for (const auto& t : denied)
                 std::cerr << "\n  WRITES MAY STILL BE DENIED on table " << t << ": run table-migrator abort -s "
-                          << cfg.source_metas.front().host << ":" << cfg.source_metas.front().port << " -t " << t;
+                          << source_list << " -t " << t;
             std::cerr << std::endl;
             ::_exit(cli::exit_interrupted);
         };

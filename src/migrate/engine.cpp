@@ -214,6 +214,7 @@ struct engine::impl {
     std::vector<std::shared_ptr<table_job>> jobs;
     std::vector<table_report> reports;
     bool interrupted = false;
+    bool timed_out = false; // --timeout cancelled the run (a failure, not an operator's Ctrl-C)
 
     impl(asio::any_io_executor ex, run_options opt, run_observer* obs) : ctx(ex, std::move(opt), obs) {}
 
@@ -326,8 +327,9 @@ asio::awaitable<run_report> engine::migrate() {
         deadline.emplace(ctx.ex, *ctx.opt.timeout);
         engine* self = this;
         deadline->async_wait([self](error_code ec) {
-            if (!ec) {
+            if (!ec && !self->impl_->interrupted) {
                 spdlog::error("--timeout reached: cancelling every table");
+                self->impl_->timed_out = true;
                 self->interrupt();
             }
         });
@@ -340,6 +342,10 @@ asio::awaitable<run_report> engine::migrate() {
         spdlog::error("table {}: {}", f.label, msg(f.error));
 
     out.tables = impl_->reports;
+    // Every source meta in the printed command: the first may be the one that is down.
+    std::string source_list;
+    for (const auto& m : ctx.opt.source_metas)
+        source_list += (source_list.empty() ? "" : ",") + m;
     bool any_failed = !failures.empty(), any_aborted = false;
     for (const auto& r : out.tables) {
         if (r.outcome == phase::failed)
@@ -354,9 +360,13 @@ asio::awaitable<run_report> engine::migrate() {
                                 " when satisfied (table-migrator abort --remove-duplication keeps writes as they are)");
         if (r.writes_may_be_denied && r.outcome != phase::done)
             out.notes.push_back(r.table + ": WRITES MAY STILL BE DENIED on the source: run table-migrator abort -s " +
-                                ctx.opt.source_metas.front() + " -t " + r.table);
+                                source_list + " -t " + r.table);
     }
-    out.exit_code = impl_->interrupted ? 130 : any_failed ? 1 : any_aborted ? 130 : 0;
+    if (impl_->timed_out)
+        out.notes.push_back("--timeout reached: every unfinished table was cancelled (each table's line says "
+                            "whether its writes were restored); a rerun resumes from the existing duplications");
+    // 130 is for the operator's interrupt; a run that hit its own --timeout failed.
+    out.exit_code = impl_->timed_out ? 1 : impl_->interrupted ? 130 : any_failed ? 1 : any_aborted ? 130 : 0;
     co_return out;
 }
 
