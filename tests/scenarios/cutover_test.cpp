@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <csignal>
+#include <sstream>
 
 using namespace tablemigrator;
 using namespace tablemigrator::scenarios;
@@ -239,4 +240,81 @@ TEST_CASE("scenario --json: a refused preflight still gives JSON lines only, end
     CHECK(last.as_object().at("event").as_string() == "report");
     CHECK(last.as_object().at("exit_code").as_int64() == 2);
     CHECK(s.state_changes() == 0);
+}
+
+TEST_CASE("scenario SIGINT before the freeze: the run stops with exit 130 and writes were never denied") {
+    scenario s;
+    s.put_entries({"t1"});
+    auto p = s.start(s.migrate_args("t1"), "early");
+    REQUIRE(test::wait_for_text(s.dir() / "early.out", "t1: duplicate -> wait_log", run_deadline, p.get()));
+    p->signal(SIGINT);
+    auto r = s.finish(*p, 30s);
+    REQUIRE(r.exit_code.has_value());
+    CHECK(*r.exit_code == 130);
+    CHECK(contains(r.out, "t1: wait_log -> aborted"));
+    CHECK(s.deny_env("t1").empty());
+    CHECK(s.sim().on_sim([&] { return s.sim().sim().cluster("src").state_changing_requests["RPC_CM_UPDATE_APP_ENV"]; }) == 0);
+}
+
+TEST_CASE("scenario second Ctrl-C: exits at once, names the table that may still be denied, and the command it prints restores it") {
+    scenario s;
+    s.put_entries({"t1"});
+    s.start_writer({"t1"});
+    s.stall_shipping(true);
+    auto p = s.start(stalled_args(s, "60"), "twice");
+    REQUIRE(test::wait_for_text(s.dir() / "twice.out", drain_started, run_deadline, p.get()));
+    // The restore's reply is held back, so the table is still being restored at the second signal.
+    s.sim().on_sim([&] {
+        s.sim().sim().server().set_reply_fault("RPC_CM_UPDATE_APP_ENV", sim::reply_fault{20s, false});
+        return 0;
+    });
+    p->signal(SIGINT);
+    REQUIRE(test::wait_for_text(s.dir() / "twice.out", "t1: drain -> restore", 10s, p.get()));
+    std::this_thread::sleep_for(200ms);
+    p->signal(SIGINT);
+    auto r = s.finish(*p, 5s);
+    REQUIRE(r.exit_code.has_value());
+    CHECK(*r.exit_code == 130);
+    const auto lines = lines_with(r.err, "WRITES MAY STILL BE DENIED on table t1");
+    REQUIRE(lines.size() == 1);
+    const auto at = lines.front().find("run table-migrator ");
+    REQUIRE(at != std::string::npos);
+    // The sim applied the delete before holding its reply back; make the table frozen again, as
+    // when the delete never reached the meta, so the printed command has something to restore.
+    s.sim().on_sim([&] {
+        s.sim().sim().server().set_reply_fault("RPC_CM_UPDATE_APP_ENV", std::nullopt);
+        auto* t = s.sim().sim().cluster("src").find_table("t1");
+        t->envs["replica.deny_client_request"] = "timeout*write";
+        ++t->envs_version;
+        return 0;
+    });
+    // Run exactly what it printed (word-split; no quoting is needed for these arguments).
+    std::vector<std::string> args;
+    std::istringstream words(lines.front().substr(at + 19));
+    for (std::string w; words >> w;)
+        args.push_back(w);
+    // Every source meta is in it: the first one may be the one that is down.
+    CHECK(args == std::vector<std::string>{"abort", "-s", s.src_metas(), "-t", "t1"});
+    auto ab = s.run(args, "printed-abort", 30s);
+    REQUIRE(ab.exit_code.has_value());
+    CHECK(*ab.exit_code == 0);
+    CHECK(contains(ab.out, "t1: writes restored"));
+    CHECK(s.deny_env("t1").empty());
+}
+
+TEST_CASE("scenario --timeout: the run's own deadline cancels the drain, restores writes and exits 1 (not 130)") {
+    scenario s;
+    s.put_entries({"t1"});
+    s.start_writer({"t1"});
+    s.stall_shipping(true);
+    auto args = stalled_args(s, "60");
+    args.push_back("--timeout");
+    args.push_back("6");
+    auto r = s.run(args, "timeout", run_deadline);
+    REQUIRE(r.exit_code.has_value());
+    CHECK(*r.exit_code == 1);
+    CHECK(contains(r.out, "--timeout reached"));
+    CHECK(contains(r.out, "writes restored"));
+    CHECK(s.deny_env("t1").empty());
+    CHECK(s.duplication("t1") == sim::dup_status::log);
 }
