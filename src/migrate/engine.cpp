@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace asio = boost::asio;
@@ -370,6 +371,44 @@ asio::awaitable<run_report> engine::migrate() {
     co_return out;
 }
 
+namespace {
+
+// 2.4/2.5 give no per-partition progress in the meta's answer: sum not_duplicated_mutations_num
+// of the duplication over the table's primaries (the replicas' view). nullopt when a primary
+// cannot be read, so the status never shows a partial sum as the backlog.
+asio::awaitable<std::optional<std::int64_t>> replica_backlog(run_context& ctx, std::string table,
+                                                               std::int32_t app_id, std::int32_t dupid) {
+    auto cfg_op = ctx.source_meta->query_config(table);
+    auto cfg = co_await std::move(cfg_op);
+    if (!cfg)
+        co_return std::nullopt;
+    std::set<rpc::endpoint> primaries;
+    for (const auto& p : cfg->partitions)
+        if (p.primary)
+            primaries.insert(*p.primary);
+    std::map<std::int32_t, std::int64_t> unshipped;
+    for (const auto& ep : primaries) {
+        auto op = ctx.replica(ep).duplication(app_id);
+        auto h = co_await std::move(op);
+        if (!h)
+            co_return std::nullopt;
+        const auto d = h->find(dupid);
+        if (d == h->end())
+            continue;
+        for (const auto& [pid, ps] : d->second)
+            if (pid.app_id == app_id)
+                unshipped[pid.partition_index] = ps.not_duplicated_mutations_num;
+    }
+    if (unshipped.size() != cfg->partitions.size())
+        co_return std::nullopt;
+    std::int64_t sum = 0;
+    for (const auto& [pidx, n] : unshipped)
+        sum += std::max<std::int64_t>(0, n);
+    co_return sum;
+}
+
+} // namespace
+
 asio::awaitable<run_report> engine::status() {
     auto& ctx = impl_->ctx;
     run_report out;
@@ -410,6 +449,11 @@ asio::awaitable<run_report> engine::status() {
                     for (const auto& [p, ps] : *e.partition_states)
                         backlog += std::max<std::int64_t>(0, ps.last_committed_decree - ps.confirmed_decree);
                     dup += ", backlog " + std::to_string(backlog) + " (meta view)";
+                } else if (e.status == meta::duplication_status::log) {
+                    auto op = replica_backlog(ctx, table, it->app_id, e.dupid);
+                    auto backlog = co_await std::move(op);
+                    dup += backlog ? ", backlog " + std::to_string(*backlog) + " (replica view)"
+                                   : std::string(", backlog unknown (a primary did not answer)");
                 }
             }
         }
