@@ -129,8 +129,12 @@ TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes wi
     kill_during_drain_then_rerun(sim::generation::v2_4);
 }
 
-TEST_CASE("scenario status and abort: status changes nothing; abort restores writes; --remove-duplication removes it") {
-    scenario s;
+namespace {
+
+void status_and_abort(sim::generation gen) {
+    sim_options o;
+    o.gen = gen;
+    scenario s(o);
     s.put_entries({"t1"});
     s.start_writer({"t1"});
     s.stall_shipping(true);
@@ -173,6 +177,16 @@ TEST_CASE("scenario status and abort: status changes nothing; abort restores wri
     CHECK(contains(rm.out, "removed"));
     CHECK_FALSE(s.duplication("t1").has_value());
     CHECK(s.deny_env("t1").empty());
+}
+
+} // namespace
+
+TEST_CASE("scenario status and abort: status changes nothing; abort restores writes; --remove-duplication removes it (master)") {
+    status_and_abort(sim::generation::master);
+}
+
+TEST_CASE("scenario status and abort: status shows the backlog from the replicas and changes nothing; abort restores writes (2.4)") {
+    status_and_abort(sim::generation::v2_4);
 }
 
 TEST_CASE("scenario --json: every stdout line is a JSON object and the last one is the report (2.5, two tables, switched)") {
