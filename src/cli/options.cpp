@@ -115,6 +115,10 @@ parse_result parse_command_line(int argc, const char* const* argv) {
     add_common(*abort, o);
     abort->add_flag("--remove-duplication", o.remove_duplication,
                     "also remove the table's duplication to the target");
+    // abort also puts back config-sync periods that a crashed --fast-cutover run left lowered.
+    abort->add_option("--state-file", o.state_file,
+                      "the state file of the migrate run (its recorded config-sync periods are restored)")
+        ->capture_default_str();
 
     // A bare --fast-cutover uses the default; CLI11 reports it as present with no value.
     try {

@@ -465,6 +465,11 @@ asio::awaitable<run_report> engine::status() {
 asio::awaitable<run_report> engine::abort() {
     auto& ctx = impl_->ctx;
     run_report out;
+    {
+        // A crashed --fast-cutover run may have left source nodes on the lowered period.
+        auto op = restore_recorded_periods(ctx);
+        co_await std::move(op);
+    }
     auto apps_op = ctx.source_meta->list_apps(meta::app_status::invalid);
     auto apps = co_await std::move(apps_op);
     if (!apps) {
