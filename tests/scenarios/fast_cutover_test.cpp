@@ -142,3 +142,26 @@ TEST_CASE("scenario fast cutover on 2.4: the run warns, changes no period and co
     CHECK(acked.size() > 0);
     CHECK(s.missing_on_target("t1", acked) == 0);
 }
+
+TEST_CASE("scenario fast cutover: abort after kill -9 restores writes and the recorded config-sync periods (2.5)") {
+    sim_options o;
+    o.gen = sim::generation::v2_5;
+    o.config_sync = std::chrono::milliseconds(original_ms);
+    scenario s(o);
+    s.put_entries({"t1"});
+    s.start_writer({"t1"});
+    s.stall_shipping(true);
+    {
+        auto p = s.start(fast_args(s, "60"), "killed");
+        REQUIRE(test::wait_for_text(s.dir() / "killed.out", drain_started, run_deadline, p.get()));
+        p->kill();
+    }
+    REQUIRE(all_equal(s.sync_intervals(), fast_ms));
+    REQUIRE(s.deny_env("t1") == "timeout*write");
+    auto r = s.run({"abort", "-s", s.src_metas(), "-t", "t1", "--state-file", s.state_file()}, "abort", 30s);
+    REQUIRE(r.exit_code.has_value());
+    CHECK(*r.exit_code == 0);
+    CHECK(s.deny_env("t1").empty());
+    CHECK(all_equal(s.sync_intervals(), original_ms));
+    CHECK_FALSE(std::filesystem::exists(s.state_file()));
+}
