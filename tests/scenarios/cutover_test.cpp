@@ -332,3 +332,21 @@ TEST_CASE("scenario --timeout: the run's own deadline cancels the drain, restore
     CHECK(s.deny_env("t1").empty());
     CHECK(s.duplication("t1") == sim::dup_status::log);
 }
+
+TEST_CASE("scenario without -r: the table drains, writes stay denied on the source, and the manual step is printed") {
+    sim_options o;
+    o.gen = sim::generation::v2_5;
+    scenario s(o);
+    s.start_writer({"t1"});
+    auto args = s.base_args("t1");
+    for (const char* a : {"-p", "100", "--max-deny-seconds", "30"})
+        args.push_back(a);
+    auto r = s.run(args, "no-switch", run_deadline);
+    REQUIRE(r.exit_code.has_value());
+    CHECK(*r.exit_code == 0);
+    CHECK(contains(r.out, "t1: point its clients at cluster dst"));
+    CHECK(s.deny_env("t1") == "timeout*write");
+    // Frozen and drained: everything the source acknowledged is on the target.
+    s.writer().stop();
+    expect_all_acked_on_target(s, "t1");
+}

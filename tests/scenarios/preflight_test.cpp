@@ -132,3 +132,17 @@ TEST_CASE("scenario bad input: each mistake gets one line on stderr, exit 2, and
         expect_refused(s, r, c.says);
     }
 }
+
+TEST_CASE("scenario --dry-run: the plan is printed, exit 0, and nothing changes") {
+    scenario s;
+    s.put_entries({"t1"});
+    auto args = s.migrate_args("t1");
+    args.push_back("--dry-run");
+    auto r = s.run(args, "dry-run", 30s);
+    REQUIRE(r.exit_code.has_value());
+    CHECK(*r.exit_code == 0);
+    CHECK(contains(r.out, "plan t1: app_id 1, 4 partitions"));
+    CHECK(s.state_changes() == 0);
+    CHECK_FALSE(s.duplication("t1").has_value());
+    CHECK(s.update_config_requests() == 0);
+}
