@@ -35,7 +35,9 @@ std::vector<std::string> stalled_args(scenario& s, const std::string& max_deny_s
     return args;
 }
 
-bool names_target(const std::string& entry) { return contains(entry, "\"dst\""); }
+bool names_target(const std::string& entry) {
+    return contains(entry, "\"dst\"");
+}
 
 void expect_all_acked_on_target(scenario& s, const std::string& table) {
     const auto acked = s.writer().acked(table);
@@ -46,7 +48,8 @@ void expect_all_acked_on_target(scenario& s, const std::string& table) {
 
 } // namespace
 
-TEST_CASE("scenario drain timeout: a drain longer than --max-deny-seconds restores writes, keeps the duplication, exit 1") {
+TEST_CASE("scenario drain timeout: a drain longer than --max-deny-seconds restores writes, keeps "
+          "the duplication, exit 1") {
     scenario s;
     s.put_entries({"t1"});
     s.start_writer({"t1"});
@@ -79,7 +82,8 @@ void interrupt_during_drain(sim::generation gen, int sig) {
     REQUIRE(r.exit_code.has_value());
     CHECK(*r.exit_code == 130);
     CHECK(contains(r.err, "interrupted"));
-    CHECK(contains(r.out, "cancelled; writes restored")); // the report says so, whatever the log level
+    CHECK(contains(r.out,
+                   "cancelled; writes restored")); // the report says so, whatever the log level
     CHECK(s.deny_env("t1").empty());
     CHECK(s.duplication("t1") == sim::dup_status::log);
     CHECK_FALSE(names_target(s.entry("t1")));
@@ -121,11 +125,13 @@ TEST_CASE("scenario SIGTERM: SIGTERM during the drain restores writes and exits 
     interrupt_during_drain(sim::generation::v2_4, SIGTERM);
 }
 
-TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes with every acknowledged write on the target (master)") {
+TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes with every "
+          "acknowledged write on the target (master)") {
     kill_during_drain_then_rerun(sim::generation::master);
 }
 
-TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes with every acknowledged write on the target (2.4)") {
+TEST_CASE("scenario kill -9: a rerun after kill -9 during the drain completes with every "
+          "acknowledged write on the target (2.4)") {
     kill_during_drain_then_rerun(sim::generation::v2_4);
 }
 
@@ -181,15 +187,18 @@ void status_and_abort(sim::generation gen) {
 
 } // namespace
 
-TEST_CASE("scenario status and abort: status changes nothing; abort restores writes; --remove-duplication removes it (master)") {
+TEST_CASE("scenario status and abort: status changes nothing; abort restores writes; "
+          "--remove-duplication removes it (master)") {
     status_and_abort(sim::generation::master);
 }
 
-TEST_CASE("scenario status and abort: status shows the backlog from the replicas and changes nothing; abort restores writes (2.4)") {
+TEST_CASE("scenario status and abort: status shows the backlog from the replicas and changes "
+          "nothing; abort restores writes (2.4)") {
     status_and_abort(sim::generation::v2_4);
 }
 
-TEST_CASE("scenario --json: every stdout line is a JSON object and the last one is the report (2.5, two tables, switched)") {
+TEST_CASE("scenario --json: every stdout line is a JSON object and the last one is the report "
+          "(2.5, two tables, switched)") {
     sim_options o;
     o.gen = sim::generation::v2_5;
     o.tables = {{"t1", 4, 1}, {"t2", 2, 1}};
@@ -233,7 +242,8 @@ TEST_CASE("scenario --json: every stdout line is a JSON object and the last one 
     }
 }
 
-TEST_CASE("scenario --json: a refused preflight still gives JSON lines only, ending with the report") {
+TEST_CASE(
+    "scenario --json: a refused preflight still gives JSON lines only, ending with the report") {
     scenario s;
     s.put_entries({"t1"});
     auto args = s.migrate_args("t1,nosuch");
@@ -256,21 +266,26 @@ TEST_CASE("scenario --json: a refused preflight still gives JSON lines only, end
     CHECK(s.state_changes() == 0);
 }
 
-TEST_CASE("scenario SIGINT before the freeze: the run stops with exit 130 and writes were never denied") {
+TEST_CASE(
+    "scenario SIGINT before the freeze: the run stops with exit 130 and writes were never denied") {
     scenario s;
     s.put_entries({"t1"});
     auto p = s.start(s.migrate_args("t1"), "early");
-    REQUIRE(test::wait_for_text(s.dir() / "early.out", "t1: duplicate -> wait_log", run_deadline, p.get()));
+    REQUIRE(test::wait_for_text(s.dir() / "early.out", "t1: duplicate -> wait_log", run_deadline,
+                                p.get()));
     p->signal(SIGINT);
     auto r = s.finish(*p, 30s);
     REQUIRE(r.exit_code.has_value());
     CHECK(*r.exit_code == 130);
     CHECK(contains(r.out, "t1: wait_log -> aborted"));
     CHECK(s.deny_env("t1").empty());
-    CHECK(s.sim().on_sim([&] { return s.sim().sim().cluster("src").state_changing_requests["RPC_CM_UPDATE_APP_ENV"]; }) == 0);
+    CHECK(s.sim().on_sim([&] {
+        return s.sim().sim().cluster("src").state_changing_requests["RPC_CM_UPDATE_APP_ENV"];
+    }) == 0);
 }
 
-TEST_CASE("scenario second Ctrl-C: exits at once, names the table that may still be denied, and the command it prints restores it") {
+TEST_CASE("scenario second Ctrl-C: exits at once, names the table that may still be denied, and "
+          "the command it prints restores it") {
     scenario s;
     s.put_entries({"t1"});
     s.start_writer({"t1"});
@@ -279,7 +294,8 @@ TEST_CASE("scenario second Ctrl-C: exits at once, names the table that may still
     REQUIRE(test::wait_for_text(s.dir() / "twice.out", drain_started, run_deadline, p.get()));
     // The restore's reply is held back, so the table is still being restored at the second signal.
     s.sim().on_sim([&] {
-        s.sim().sim().server().set_reply_fault("RPC_CM_UPDATE_APP_ENV", sim::reply_fault{20s, false});
+        s.sim().sim().server().set_reply_fault("RPC_CM_UPDATE_APP_ENV",
+                                               sim::reply_fault{20s, false});
         return 0;
     });
     p->signal(SIGINT);
@@ -316,7 +332,8 @@ TEST_CASE("scenario second Ctrl-C: exits at once, names the table that may still
     CHECK(s.deny_env("t1").empty());
 }
 
-TEST_CASE("scenario --timeout: the run's own deadline cancels the drain, restores writes and exits 1 (not 130)") {
+TEST_CASE("scenario --timeout: the run's own deadline cancels the drain, restores writes and exits "
+          "1 (not 130)") {
     scenario s;
     s.put_entries({"t1"});
     s.start_writer({"t1"});
@@ -333,7 +350,8 @@ TEST_CASE("scenario --timeout: the run's own deadline cancels the drain, restore
     CHECK(s.duplication("t1") == sim::dup_status::log);
 }
 
-TEST_CASE("scenario without -r: the table drains, writes stay denied on the source, and the manual step is printed") {
+TEST_CASE("scenario without -r: the table drains, writes stay denied on the source, and the manual "
+          "step is printed") {
     sim_options o;
     o.gen = sim::generation::v2_5;
     scenario s(o);

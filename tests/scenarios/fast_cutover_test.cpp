@@ -89,7 +89,8 @@ void fast_cutover_story(sim::generation gen) {
         const auto args = fast_args(s, "60");
         {
             auto p = s.start(args, "killed");
-            REQUIRE(test::wait_for_text(s.dir() / "killed.out", drain_started, run_deadline, p.get()));
+            REQUIRE(
+                test::wait_for_text(s.dir() / "killed.out", drain_started, run_deadline, p.get()));
             p->kill();
         }
         // The crash left the nodes lowered; the state file remembers the originals.
@@ -113,11 +114,13 @@ void fast_cutover_story(sim::generation gen) {
 
 } // namespace
 
-TEST_CASE("scenario fast cutover on 2.5: periods restored after a failure, after SIGINT, and after kill -9 + rerun") {
+TEST_CASE("scenario fast cutover on 2.5: periods restored after a failure, after SIGINT, and after "
+          "kill -9 + rerun") {
     fast_cutover_story(sim::generation::v2_5);
 }
 
-TEST_CASE("scenario fast cutover on master: periods restored after a failure, after SIGINT, and after kill -9 + rerun") {
+TEST_CASE("scenario fast cutover on master: periods restored after a failure, after SIGINT, and "
+          "after kill -9 + rerun") {
     fast_cutover_story(sim::generation::master);
 }
 
@@ -143,7 +146,8 @@ TEST_CASE("scenario fast cutover on 2.4: the run warns, changes no period and co
     CHECK(s.missing_on_target("t1", acked) == 0);
 }
 
-TEST_CASE("scenario fast cutover: abort after kill -9 restores writes and the recorded config-sync periods (2.5)") {
+TEST_CASE("scenario fast cutover: abort after kill -9 restores writes and the recorded config-sync "
+          "periods (2.5)") {
     sim_options o;
     o.gen = sim::generation::v2_5;
     o.config_sync = std::chrono::milliseconds(original_ms);
@@ -158,7 +162,8 @@ TEST_CASE("scenario fast cutover: abort after kill -9 restores writes and the re
     }
     REQUIRE(all_equal(s.sync_intervals(), fast_ms));
     REQUIRE(s.deny_env("t1") == "timeout*write");
-    auto r = s.run({"abort", "-s", s.src_metas(), "-t", "t1", "--state-file", s.state_file()}, "abort", 30s);
+    auto r = s.run({"abort", "-s", s.src_metas(), "-t", "t1", "--state-file", s.state_file()},
+                   "abort", 30s);
     REQUIRE(r.exit_code.has_value());
     CHECK(*r.exit_code == 0);
     CHECK(s.deny_env("t1").empty());

@@ -45,7 +45,8 @@ TEST_CASE("scenario preflight: a table with data_version 0 is refused and nothin
     CHECK(s.deny_env("t1").empty());
 }
 
-TEST_CASE("scenario preflight: a target table of the same name that is not our follower is refused") {
+TEST_CASE(
+    "scenario preflight: a target table of the same name that is not our follower is refused") {
     sim_options o;
     o.target_tables = {{"t1", 4, 1}};
     scenario s(o);
@@ -68,7 +69,8 @@ TEST_CASE("scenario preflight: -c not matching the target's cluster name is refu
     CHECK(contains(r.err, "'dst'"));
 }
 
-TEST_CASE("scenario preflight: an unknown table is refused, named, and the known ones are untouched") {
+TEST_CASE(
+    "scenario preflight: an unknown table is refused, named, and the known ones are untouched") {
     scenario s;
     s.put_entries({"t1"});
     auto r = s.run(s.migrate_args("t1,nosuch"), "unknown");
@@ -84,8 +86,9 @@ TEST_CASE("scenario preflight: source and target being the same cluster by name 
     std::string other = s.src_metas();
     for (std::string::size_type at; (at = other.find("127.0.0.1")) != std::string::npos;)
         other.replace(at, 9, "localhost");
-    auto r = s.run({"-s", s.src_metas(), "-t", "t1", "-c", "src", "-m", other, "--state-file", s.state_file()},
-                   "same-cluster");
+    auto r = s.run(
+        {"-s", s.src_metas(), "-t", "t1", "-c", "src", "-m", other, "--state-file", s.state_file()},
+        "same-cluster");
     expect_refused(s, r, "same cluster");
 }
 
@@ -100,26 +103,46 @@ TEST_CASE("scenario bad input: each mistake gets one line on stderr, exit 2, and
         std::string says; // the stderr line must contain this
     };
     const std::vector<bad_case> cases{
-        {"a table listed twice", {"-s", src, "-t", "t1,t1", "-c", "dst", "-m", dst}, "listed twice"},
+        {"a table listed twice",
+         {"-s", src, "-t", "t1,t1", "-c", "dst", "-m", dst},
+         "listed twice"},
         {"an empty -t", {"-s", src, "-t", "", "-c", "dst", "-m", dst}, "empty table name"},
         {"a missing -t", {"-s", src, "-c", "dst", "-m", dst}, "-t/--table"},
-        {"a malformed source address", {"-s", "127.0.0.1", "-t", "t1", "-c", "dst", "-m", dst}, "not host:port"},
-        {"a malformed target port", {"-s", src, "-t", "t1", "-c", "dst", "-m", "127.0.0.1:99999"}, "invalid port"},
-        {"the same address as source and target", {"-s", src, "-t", "t1", "-c", "dst", "-m", src}, "same cluster"},
+        {"a malformed source address",
+         {"-s", "127.0.0.1", "-t", "t1", "-c", "dst", "-m", dst},
+         "not host:port"},
+        {"a malformed target port",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", "127.0.0.1:99999"},
+         "invalid port"},
+        {"the same address as source and target",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", src},
+         "same cluster"},
         {"-m without -c", {"-s", src, "-t", "t1", "-m", dst}, "without -c"},
         {"-c without -m", {"-s", src, "-t", "t1", "-c", "dst"}, "without -m"},
-        {"a negative threshold", {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-p", "-5"}, "'-5'"},
-        {"a negative threshold (long form)", {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "--threshold=-5"}, "'-5'"},
-        {"a non-numeric threshold", {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-p", "lots"}, "'lots'"},
-        {"an unreadable --config", {"--config", unreadable, "-s", src, "-t", "t1", "-c", "dst", "-m", dst}, unreadable},
-        {"-r without a leading '/'", {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-r", "proxy"}, "'proxy'"},
+        {"a negative threshold",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-p", "-5"},
+         "'-5'"},
+        {"a negative threshold (long form)",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "--threshold=-5"},
+         "'-5'"},
+        {"a non-numeric threshold",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-p", "lots"},
+         "'lots'"},
+        {"an unreadable --config",
+         {"--config", unreadable, "-s", src, "-t", "t1", "-c", "dst", "-m", dst},
+         unreadable},
+        {"-r without a leading '/'",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-r", "proxy"},
+         "'proxy'"},
         {"an unknown table", {"-s", src, "-t", "nosuch", "-c", "dst", "-m", dst}, "'nosuch'"},
         // The clients log each failed attempt at warn level; at error level only the verdict shows.
         {"an unresolvable source address",
-         {"-s", "no-such-host.invalid:34601", "-t", "t1", "-c", "dst", "-m", dst, "--log-level", "error"},
+         {"-s", "no-such-host.invalid:34601", "-t", "t1", "-c", "dst", "-m", dst, "--log-level",
+          "error"},
          "no-such-host.invalid:34601"},
         {"an unresolvable target address",
-         {"-s", src, "-t", "t1", "-c", "dst", "-m", "no-such-host.invalid:34601", "--log-level", "error"},
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", "no-such-host.invalid:34601", "--log-level",
+          "error"},
          "no-such-host.invalid:34601"},
     };
     int n = 0;

@@ -13,7 +13,8 @@ namespace {
 
 std::filesystem::path pegasus_load_exe() {
     const char* p = std::getenv("PEGASUS_LOAD");
-    REQUIRE_MESSAGE(p != nullptr, "PEGASUS_LOAD must name the pegasus-load executable (meson sets it)");
+    REQUIRE_MESSAGE(p != nullptr,
+                    "PEGASUS_LOAD must name the pegasus-load executable (meson sets it)");
     return p;
 }
 
@@ -28,8 +29,21 @@ void rehearsal(sim::generation gen) {
     const auto record = s.dir() / "load.record";
 
     test::process_options lo;
-    lo.args = {"run", "--zk", zk, "--root", s.root(), "--tables", "small,medium,large", "--rate", "100",
-               "--record", record.string(), "--progress-ms", "0", "--log-level", "warn"};
+    lo.args = {"run",
+               "--zk",
+               zk,
+               "--root",
+               s.root(),
+               "--tables",
+               "small,medium,large",
+               "--rate",
+               "100",
+               "--record",
+               record.string(),
+               "--progress-ms",
+               "0",
+               "--log-level",
+               "warn"};
     lo.stdout_file = s.dir() / "load.out";
     lo.stderr_file = s.dir() / "load.err";
     test::child_process load(pegasus_load_exe(), lo);
@@ -53,7 +67,8 @@ void rehearsal(sim::generation gen) {
     CHECK(contains(test::read_text_file(record), " dst "));
 
     test::process_options vo;
-    vo.args = {"verify", "--zk", zk, "--root", s.root(), "--record", record.string(), "--log-level", "warn"};
+    vo.args = {"verify",        "--zk",        zk,    "--root", s.root(), "--record",
+               record.string(), "--log-level", "warn"};
     vo.stdout_file = s.dir() / "verify.out";
     vo.stderr_file = s.dir() / "verify.err";
     test::child_process verify(pegasus_load_exe(), vo);
@@ -68,15 +83,18 @@ void rehearsal(sim::generation gen) {
         CHECK(contains(lines.front(), "missing 0"));
         CHECK_FALSE(contains(lines.front(), "acknowledged 0,"));
     }
-    CHECK(s.sim().on_sim([&] { return s.sim().sim().cluster("src").routing_violations.size(); }) == 0);
+    CHECK(s.sim().on_sim([&] { return s.sim().sim().cluster("src").routing_violations.size(); }) ==
+          0);
 }
 
 } // namespace
 
-TEST_CASE("scenario rehearsal: pegasus-load + table-migrator + verify, three tables switched together, missing 0 (master)") {
+TEST_CASE("scenario rehearsal: pegasus-load + table-migrator + verify, three tables switched "
+          "together, missing 0 (master)") {
     rehearsal(sim::generation::master);
 }
 
-TEST_CASE("scenario rehearsal: pegasus-load + table-migrator + verify, three tables switched together, missing 0 (2.4)") {
+TEST_CASE("scenario rehearsal: pegasus-load + table-migrator + verify, three tables switched "
+          "together, missing 0 (2.4)") {
     rehearsal(sim::generation::v2_4);
 }

@@ -29,7 +29,8 @@ using namespace std::chrono_literals;
 
 inline std::filesystem::path table_migrator_exe() {
     const char* p = std::getenv("TABLE_MIGRATOR");
-    REQUIRE_MESSAGE(p != nullptr, "TABLE_MIGRATOR must name the table-migrator executable (meson sets it)");
+    REQUIRE_MESSAGE(p != nullptr,
+                    "TABLE_MIGRATOR must name the table-migrator executable (meson sets it)");
     return p;
 }
 
@@ -105,7 +106,8 @@ inline sim::sim_config make_config(const sim_options& o, const std::string& zk) 
 class model_writer {
 public:
     model_writer(sim::test::sim_fixture& f, std::vector<std::string> tables)
-        : f_(f), tables_(std::move(tables)) {
+        : f_(f)
+        , tables_(std::move(tables)) {
         thread_ = std::thread([this] { loop(); });
     }
     ~model_writer() { stop(); }
@@ -137,7 +139,8 @@ private:
                     const auto& n = c.nodes.at(static_cast<std::size_t>(node));
                     if (!n.alive)
                         return false;
-                    if (auto a = n.applied.find(t->app_id); a != n.applied.end() && a->second.deny.writes)
+                    if (auto a = n.applied.find(t->app_id);
+                        a != n.applied.end() && a->second.deny.writes)
                         return false;
                     sim::write_op op;
                     op.key = key;
@@ -172,8 +175,9 @@ struct run_result {
 class scenario {
 public:
     explicit scenario(sim_options o = {})
-        : opts_(std::move(o)), dir_(test::make_temp_dir("tm-scenario")),
-          sim_(make_config(opts_, shared_zk().connect_string())) {
+        : opts_(std::move(o))
+        , dir_(test::make_temp_dir("tm-scenario"))
+        , sim_(make_config(opts_, shared_zk().connect_string())) {
         src_metas_ = sim_.on_sim([&] { return sim_.sim().cluster("src").meta_list(); });
         dst_metas_ = sim_.on_sim([&] { return sim_.sim().cluster(opts_.target_name).meta_list(); });
     }
@@ -192,8 +196,8 @@ public:
 
     // -s/-t/-c/-m and the state file; callers add the rest.
     std::vector<std::string> base_args(const std::string& tables) const {
-        return {"-s", src_metas_, "-t", tables, "-c", opts_.target_name, "-m", dst_metas_,
-                "--state-file", state_file()};
+        return {"-s", src_metas_, "-t",           tables,      "-c", opts_.target_name,
+                "-m", dst_metas_, "--state-file", state_file()};
     }
     // A migration with the MetaProxy switch, short timings and a generous deny bound.
     std::vector<std::string> migrate_args(const std::string& tables) const {
@@ -205,7 +209,8 @@ public:
     }
 
     // Starts table-migrator; output goes to files named after `tag` in the scenario's directory.
-    std::unique_ptr<test::child_process> start(std::vector<std::string> args, const std::string& tag) {
+    std::unique_ptr<test::child_process> start(std::vector<std::string> args,
+                                               const std::string& tag) {
         test::process_options o;
         o.args = std::move(args);
         o.stdout_file = dir_ / (tag + ".out");
@@ -222,8 +227,10 @@ public:
         r.out = p.stdout_text();
         r.err = p.stderr_text();
         MESSAGE("table-migrator " << join(p.options().args) << "\n  exit "
-                                  << (r.exit_code ? std::to_string(*r.exit_code) : "DEADLINE") << "\n--- stdout\n"
-                                  << r.out << "--- stderr\n" << r.err);
+                                  << (r.exit_code ? std::to_string(*r.exit_code) : "DEADLINE")
+                                  << "\n--- stdout\n"
+                                  << r.out << "--- stderr\n"
+                                  << r.err);
         return r;
     }
 
@@ -281,7 +288,9 @@ public:
         return sim_.on_sim([&] {
             std::vector<std::int64_t> v;
             for (const auto& n : sim_.sim().cluster("src").nodes)
-                v.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(n.config_sync_interval).count());
+                v.push_back(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(n.config_sync_interval)
+                        .count());
             return v;
         });
     }
@@ -327,7 +336,8 @@ public:
 
     void put_entries(const std::vector<std::string>& tables) {
         for (const auto& t : tables)
-            zk_put(root_ + "/" + t, R"({"cluster_name": "src", "meta_addrs": ")" + src_metas_ + R"("})");
+            zk_put(root_ + "/" + t,
+                   R"({"cluster_name": "src", "meta_addrs": ")" + src_metas_ + R"("})");
     }
     std::string entry(const std::string& table) { return zk_get(root_ + "/" + table); }
 

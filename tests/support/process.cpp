@@ -61,8 +61,10 @@ child_process::child_process(const std::filesystem::path& exe, process_options o
         envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    const std::string out = options_.stdout_file.empty() ? "/dev/null" : options_.stdout_file.string();
-    const std::string err = options_.stderr_file.empty() ? "/dev/null" : options_.stderr_file.string();
+    const std::string out =
+        options_.stdout_file.empty() ? "/dev/null" : options_.stdout_file.string();
+    const std::string err =
+        options_.stderr_file.empty() ? "/dev/null" : options_.stderr_file.string();
     const std::string cwd = options_.cwd.string();
 
     posix_spawn_file_actions_t fa;
@@ -82,7 +84,8 @@ child_process::child_process(const std::filesystem::path& exe, process_options o
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    const int rc = ::posix_spawn(&pid_, argv_s.front().c_str(), &fa, &attr, argv.data(), envp.data());
+    const int rc =
+        ::posix_spawn(&pid_, argv_s.front().c_str(), &fa, &attr, argv.data(), envp.data());
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
@@ -115,7 +118,9 @@ bool child_process::reap(int flags) {
     return false;
 }
 
-bool child_process::running() { return !reap(WNOHANG); }
+bool child_process::running() {
+    return !reap(WNOHANG);
+}
 
 void child_process::signal(int sig) {
     if (running())

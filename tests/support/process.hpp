@@ -1,6 +1,7 @@
 // Test support: a child process (the real table-migrator or another of our executables) with its
-// stdout and stderr captured to files, signals, and waits that end at a deadline instead of hanging.
-// The destructor kills a child that is still running, so a failing test never leaves one behind.
+// stdout and stderr captured to files, signals, and waits that end at a deadline instead of
+// hanging. The destructor kills a child that is still running, so a failing test never leaves one
+// behind.
 #pragma once
 
 #include <sys/types.h>
@@ -15,11 +16,11 @@
 namespace tablemigrator::test {
 
 struct process_options {
-    std::vector<std::string> args;               // argv[1..]
-    std::map<std::string, std::string> env;      // added to (or replacing in) this process's env
-    std::filesystem::path stdout_file;           // empty: /dev/null
-    std::filesystem::path stderr_file;           // empty: /dev/null
-    std::filesystem::path cwd;                   // empty: this process's working directory
+    std::vector<std::string> args;          // argv[1..]
+    std::map<std::string, std::string> env; // added to (or replacing in) this process's env
+    std::filesystem::path stdout_file;      // empty: /dev/null
+    std::filesystem::path stderr_file;      // empty: /dev/null
+    std::filesystem::path cwd;              // empty: this process's working directory
 };
 
 class child_process {
@@ -31,8 +32,8 @@ public:
     child_process& operator=(const child_process&) = delete;
 
     pid_t pid() const noexcept { return pid_; }
-    bool running();                  // false once it exited (then it is reaped)
-    void signal(int sig);            // no-op once it exited
+    bool running();       // false once it exited (then it is reaped)
+    void signal(int sig); // no-op once it exited
 
     // Waits until it exits: its exit status, 128+N when killed by signal N, or nullopt at the
     // deadline (the child keeps running).
@@ -63,7 +64,8 @@ std::vector<std::string> split_lines(const std::string& text);
 bool wait_for_text(const std::filesystem::path& file, const std::string& needle,
                    std::chrono::milliseconds timeout, child_process* alive = nullptr);
 
-// A fresh directory under the system temp directory (removed by the caller or left for post-mortem).
+// A fresh directory under the system temp directory (removed by the caller or left for
+// post-mortem).
 std::filesystem::path make_temp_dir(const std::string& prefix);
 
 } // namespace tablemigrator::test
