@@ -30,8 +30,10 @@ FULL = {
     "scale": {"counts": [1, 100, 500], "partitions": 16, "src_nodes": 10, "dst_nodes": 5,
               "sync_ms": 30000, "dup_ms": 10000, "checkpoint_ms": 2000, "shipping_rate": 1000,
               "preload_rate": 4, "preload_s": 5},
-    "idle": {"partitions": 8, "src_nodes": 3, "dst_nodes": 3, "sync_ms": 30000, "dup_ms": 10000,
-             "checkpoint_ms": 2000, "shipping_rate": 1, "rate": 40, "window_s": 60},
+    # Duplication sync 1 s and a 3 s checkpoint copy: the meta's backlog view is fresh when DS_LOG
+    # starts (with 10 s it can still show 0 there and the tool would freeze at once with -p 0).
+    "idle": {"partitions": 8, "src_nodes": 3, "dst_nodes": 3, "sync_ms": 30000, "dup_ms": 1000,
+             "checkpoint_ms": 3000, "shipping_rate": 1, "rate": 40, "window_s": 60},
 }
 SMOKE = {
     "cutover": {"tables": 2, "partitions": 4, "src_nodes": 3, "dst_nodes": 3, "sync_ms": 1500,
@@ -40,7 +42,7 @@ SMOKE = {
               "dup_ms": 500, "checkpoint_ms": 300, "shipping_rate": 1000, "preload_rate": 10,
               "preload_s": 1},
     "idle": {"partitions": 4, "src_nodes": 3, "dst_nodes": 3, "sync_ms": 1000, "dup_ms": 500,
-             "checkpoint_ms": 300, "shipping_rate": 1, "rate": 40, "window_s": 3},
+             "checkpoint_ms": 1500, "shipping_rate": 1, "rate": 40, "window_s": 3},
 }
 
 
@@ -57,6 +59,45 @@ def percentile(values, p):
     v = sorted(values)
     k = max(1, -(-len(v) * p // 100))  # ceil(n*p/100), at least 1
     return v[min(len(v), int(k)) - 1]
+
+
+def _crc64_table():
+    # Pegasus' CRC-64 (reflected polynomial 0x9A6C9329AC4BC9B5), as in src/wire/key.cpp.
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x9A6C9329AC4BC9B5 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC64_TABLE = _crc64_table()
+
+
+def crc64(data):
+    c = 0xFFFFFFFFFFFFFFFF
+    for b in data:
+        c = CRC64_TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFFFFFFFFFF
+
+
+def partition_gaps(record, partition_count):
+    """Largest interval between consecutive acknowledgements per (table, partition) of a record."""
+    acks = {}
+    with open(record) as f:
+        for line in f:
+            parts = line.split(" ")
+            if len(parts) < 6 or parts[0] != "ack":
+                continue
+            table, at, hash_key = parts[1], int(parts[2]), parts[4]
+            pidx = crc64(hash_key.encode()) % partition_count
+            acks.setdefault((table, pidx), set()).add(at)
+    gaps = {}
+    for key, times in acks.items():
+        t = sorted(times)
+        gaps[key] = max((b - a for a, b in zip(t, t[1:])), default=0)
+    return gaps
 
 
 class BenchError(Exception):
@@ -76,10 +117,28 @@ class Processes:
         self.live.append(p)
         return p
 
+    @staticmethod
+    def peak_rss_kb(pid):
+        """VmHWM of a live process (peak resident set since its exec), or None."""
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
     def wait(self, p, timeout):
-        """Reaps p with os.wait4; returns (exit code, rusage) or raises BenchError on timeout."""
+        """Reaps p with os.wait4; returns (exit code, rusage) or raises BenchError on timeout.
+        p.peak_rss_kb is the last VmHWM read while it ran: ru_maxrss would also count the forked
+        Python image before the exec."""
         deadline = time.monotonic() + timeout
+        p.peak_rss_kb = 0
         while True:
+            hwm = self.peak_rss_kb(p.pid)
+            if hwm:
+                p.peak_rss_kb = max(p.peak_rss_kb, hwm)
             pid, st, ru = os.wait4(p.pid, os.WNOHANG)
             if pid == p.pid:
                 p.returncode = os.waitstatus_to_exitcode(st)
@@ -261,6 +320,10 @@ class Bench:
             raise BenchError(f"{full} is missing: build {self.build} first")
         return full
 
+    def dump(self, name, what, data):
+        with open(os.path.join(self.work, name, what + ".json"), "w") as f:
+            json.dump(data, f, indent=1)
+
     def summary(self, line):
         print(line, flush=True)
         self.lines.append(line)
@@ -278,6 +341,7 @@ class Bench:
         p = self.procs.start(cmd, out, os.path.join(d, "tool.err"))
         rc, ru = self.procs.wait(p, timeout)
         t1 = time.time()
+        self.last_peak_rss_kb = p.peak_rss_kb
         events = []
         with open(out) as f:
             for line in f:
@@ -299,6 +363,7 @@ class Bench:
         sim.start()
         try:
             src, dst = sim.metas("src"), sim.metas("dst")
+            self.stagger_phases(sim, p["src_nodes"], p["sync_ms"])
             root = f"/bench/{name}"
             entry = json.dumps({"cluster_name": "src", "meta_addrs": src}, separators=(",", ":"))
             self.zk.create([("/bench", b""), (root, b"")] +
@@ -366,23 +431,41 @@ class Bench:
                 if m:
                     missing += int(m.group(2))
             missing += len(set(tables) - verified)  # a table verify did not report counts as lost
-            return self.cutover_report(name, sync_ms, tables, sim.admin("/truth?cluster=src")["src"],
-                                       events, downtime, unrecovered, missing, acked, wall, verify)
+            gaps = partition_gaps(record, p["partitions"])
+            truth = sim.admin("/truth?cluster=src")["src"]
+            self.dump(name, "truth", truth)
+            self.dump(name, "requests", sim.admin("/requests"))
+            return self.cutover_report(name, sync_ms, tables, truth,
+                                       events, downtime, unrecovered, missing, acked, wall, verify, gaps)
         finally:
             sim.stop()
 
+    def stagger_phases(self, sim, nodes, sync_ms):
+        """Real replica nodes start at different times, so their config-sync ticks have unrelated
+        phases (progress doc §6.1); the sim starts every node at once. Restarting node i at i/n
+        of a period spreads the phases evenly (a restarted node gets a new phase; it is back long
+        before the sim's failure detection would move its primaries)."""
+        log(f"spreading the config-sync phases of {nodes} source nodes over {sync_ms} ms")
+        start = time.monotonic()
+        for i in range(1, nodes):
+            time.sleep(max(0.0, start + i * sync_ms / 1000 / nodes - time.monotonic()))
+            sim.admin(f"/fault/stop?cluster=src&role=replica&index={i}")
+            sim.admin(f"/fault/restart?cluster=src&role=replica&index={i}")
+
     def cutover_report(self, name, sync_ms, tables, truth, events, downtime, unrecovered, missing,
-                       acked, wall, verify):
+                       acked, wall, verify, gaps):
         p = self.p["cutover"]
         switched_at = {e["table"]: e["ts_ms"] for e in events
                        if e.get("event") == "phase" and e.get("from") in ("switch", "switch_clients")}
+        deny_acked_at = {e["table"]: e["ts_ms"] for e in events
+                         if e.get("event") == "phase" and e.get("from") == "freeze"}
         deny_windows = {}
         for e in events:
             if e.get("event") == "report":
                 for t in e.get("tables", []):
                     if "deny_window_ms" in t:
                         deny_windows[t["table"]] = t["deny_window_ms"]
-        overhead, server_window, no_ack = {}, [], []
+        overhead, reaction, server_window, no_ack = {}, {}, [], []
         per_node = {}
         for t in tables:
             tt = truth["tables"].get(t, {})
@@ -391,6 +474,14 @@ class Bench:
                 no_ack.append(t)
             else:
                 overhead[t] = switched_at[t] - acked_ms
+                if t in deny_acked_at:
+                    # The earliest instant a tool can know the drain is complete: every node has
+                    # applied the deny only one period after the meta acknowledged it.
+                    knowable = max(acked_ms, deny_acked_at[t] + sync_ms)
+                    reaction[t] = switched_at[t] - knowable
+                if overhead[t] < 0:
+                    log(f"{name}: table {t}: switch done at {switched_at[t]} before its last "
+                        f"mutation was acknowledged ({acked_ms}); deny acked at {deny_acked_at.get(t)}")
             deny, reconf = tt.get("deny_effective", {}), tt.get("reconfig_effective", {})
             for node, at in deny.items():
                 if node in reconf:
@@ -398,6 +489,9 @@ class Bench:
                     server_window.append(w)
                     per_node.setdefault(int(node), []).append(w)
         long_windows = sum(1 for w in server_window if w > 1.5 * sync_ms)
+        # Client view per partition (the writer's per-table figure ends as soon as any partition of
+        # the table accepts writes again, so it hides the partitions that wait longest).
+        part_gap = [g for (t, _), g in gaps.items() if t in set(tables)]
         dt = list(downtime.values())
         res = {
             "sync_ms": sync_ms, "tables": len(tables), "tool_wall_s": round(wall, 1),
@@ -406,11 +500,17 @@ class Bench:
             "overhead_ms_p50": percentile(list(overhead.values()), 50) if overhead else None,
             "overhead_ms_p99": percentile(list(overhead.values()), 99) if overhead else None,
             "overhead_ms_max": max(overhead.values()) if overhead else None,
+            "reaction_ms_p50": percentile(list(reaction.values()), 50) if reaction else None,
+            "reaction_ms_p99": percentile(list(reaction.values()), 99) if reaction else None,
             "server_window_ms_p50": percentile(server_window, 50) if server_window else None,
             "server_window_ms_max": max(server_window) if server_window else None,
             "server_windows": len(server_window), "server_windows_over_1_5_period": long_windows,
             "deny_window_ms_p50": percentile(list(deny_windows.values()), 50) if deny_windows else None,
             "deny_window_ms_max": max(deny_windows.values()) if deny_windows else None,
+            "partition_gap_ms_p50": percentile(part_gap, 50) if part_gap else None,
+            "partition_gap_ms_max": max(part_gap) if part_gap else None,
+            "partition_gaps_over_1_5_period": sum(1 for g in part_gap if g > 1.5 * sync_ms),
+            "partitions": len(part_gap),
             "missing": missing, "acknowledged": acked, "unrecovered": unrecovered,
             "tables_without_ack_truth": no_ack,
             "routing_violations": len(truth.get("routing_violations", [])),
@@ -422,7 +522,11 @@ class Bench:
             f"{res['deny_window_ms_max']} ms; server-side window (reconfig effective - deny effective, "
             f"per table and node) p50/max {res['server_window_ms_p50']}/{res['server_window_ms_max']} ms, "
             f"{long_windows} of {len(server_window)} over 1.5 periods; overhead p50/max "
-            f"{res['overhead_ms_p50']}/{res['overhead_ms_max']} ms; client downtime min "
+            f"{res['overhead_ms_p50']}/{res['overhead_ms_max']} ms; reaction after the freeze is knowable "
+            f"p50/p99 {res['reaction_ms_p50']}/{res['reaction_ms_p99']} ms; longest ack gap per partition "
+            f"p50/max {res['partition_gap_ms_p50']}/{res['partition_gap_ms_max']} ms, "
+            f"{res['partition_gaps_over_1_5_period']} of {res['partitions']} over 1.5 periods; "
+            f"client downtime min "
             f"{res['client_downtime_ms_min']} ms; {acked} keys verified; routing violations "
             f"{res['routing_violations']}; not recovered {len(unrecovered)}; tables without a drain "
             f"instant {len(no_ack)}")
@@ -472,7 +576,8 @@ class Bench:
                 base = wall
             phases = self.phase_totals(events)
             res = {"tables": n, "wall_s": round(wall, 1), "wall_ratio": round(wall / base, 2),
-                   "extra_s": round(wall - base, 1), "rss_mb": round(ru.ru_maxrss / 1024, 1),
+                   "extra_s": round(wall - base, 1), "rss_mb": round(self.last_peak_rss_kb / 1024, 1),
+                   "ru_maxrss_mb": round(ru.ru_maxrss / 1024, 1),
                    "cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "meta_rps_max": meta_max,
                    "meta_peak_second": peak, "phase_max_ms": phases}
             self.results[name] = res
@@ -543,7 +648,13 @@ class Bench:
             if tool.poll() is not None:
                 raise BenchError(f"idle: the tool exited during the window; see {d}/tool.log")
             reqs = sim.admin("/requests")
+            with open(out) as f:
+                phases = [json.loads(line) for line in f if '"event":"phase"' in line.replace(" ", "")]
+            left = [e for e in phases if e.get("from") == "wait_backlog"]
             self.procs.stop(tool, 30)
+            if left:
+                raise BenchError(f"idle: the tool left wait_backlog ({left[0]}): the figure would "
+                                 f"not be the waiting cost; see {d}/tool.jsonl")
             self.procs.stop(load, 30)
         finally:
             sim.stop()
@@ -569,8 +680,9 @@ class Bench:
         self.zk_hosts = self.zk.start()
         log(f"ZooKeeper on {self.zk_hosts}; work directory {self.work}")
         try:
-            if "cutover" in scenarios:
+            if "cutover" in scenarios or "cutover-default" in scenarios:
                 self.cutover(fast=False)
+            if "cutover" in scenarios or "cutover-fast" in scenarios:
                 self.cutover(fast=True)
             if "scale" in scenarios:
                 self.scale()
@@ -652,8 +764,14 @@ def write_doc(path, bench, elapsed_s):
                 ("server-side window p50 / max (ms): reconfig effective − deny effective, per table and node",
                  "server_window_ms_p50", "server_window_ms_max"),
                 ("windows over 1.5 periods / all", "server_windows_over_1_5_period", "server_windows"),
+                ("longest ack gap per partition p50 / max (ms), from the writer's record",
+                 "partition_gap_ms_p50", "partition_gap_ms_max"),
+                ("partitions whose gap exceeds 1.5 periods / all", "partition_gaps_over_1_5_period",
+                 "partitions"),
                 ("overhead p50 / p99 (ms): switch done − last mutation acked", "overhead_ms_p50",
                  "overhead_ms_p99"),
+                ("reaction p50 / p99 (ms): switch done − max(last mutation acked, deny acked + period)",
+                 "reaction_ms_p50", "reaction_ms_p99"),
                 ("tool's deny window p50 / max (ms)", "deny_window_ms_p50", "deny_window_ms_max"),
                 ("tool wall time (s)", "tool_wall_s", None),
                 ("keys verified on the target / missing", "acknowledged", "missing"),
@@ -719,7 +837,7 @@ def main():
     args = ap.parse_args()
     scenarios = [s for s in args.scenarios.split(",") if s]
     for s in scenarios:
-        if s not in ("cutover", "scale", "idle"):
+        if s not in ("cutover", "cutover-default", "cutover-fast", "scale", "idle"):
             ap.error(f"unknown scenario {s!r}")
     work = args.work or tempfile.mkdtemp(prefix="table-migrator-bench.")
     os.makedirs(work, exist_ok=True)
