@@ -156,7 +156,19 @@ asio::awaitable<std::optional<time_point>> acquire_fast_cutover(run_context& ctx
         const std::string key = ep.to_string();
         auto& n = ctx.lease.nodes[key];
         if (n.refs++ > 0) {
-            not_before = std::max(not_before, n.lowered_at + duration(n.original_ms));
+            // Another table may still be lowering this node (its RPCs are in flight): lowered_at
+            // is unset until then, and counting from it would let this table freeze while the
+            // node still ticks at the old period. Wait for it, bounded; past the bound, count
+            // conservatively from now.
+            const time_point give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            while (n.lowered_at == time_point{} && std::chrono::steady_clock::now() < give_up) {
+                auto ex = co_await asio::this_coro::executor;
+                asio::steady_timer pause(ex, std::chrono::milliseconds(10));
+                auto wait = pause.async_wait(asio::as_tuple(asio::use_awaitable));
+                co_await std::move(wait);
+            }
+            const time_point from = n.lowered_at == time_point{} ? std::chrono::steady_clock::now() : n.lowered_at;
+            not_before = std::max(not_before, from + std::max(duration(n.original_ms), ctx.config_sync_period));
             continue;
         }
         n.original_ms = ctx.config_sync_period.count();
