@@ -29,7 +29,7 @@ FULL = {
                 "fast_ms": 1000},
     "scale": {"counts": [1, 100, 500], "partitions": 16, "src_nodes": 10, "dst_nodes": 5,
               "sync_ms": 30000, "dup_ms": 10000, "checkpoint_ms": 2000, "shipping_rate": 1000,
-              "preload_rate": 4, "preload_s": 5},
+              "preload_rate": 4, "preload_s": 5, "extra_meta_rps": 500},
     # Duplication sync 1 s and a 3 s checkpoint copy: the meta's backlog view is fresh when DS_LOG
     # starts (with 10 s it can still show 0 there and the tool would freeze at once with -p 0).
     "idle": {"partitions": 8, "src_nodes": 3, "dst_nodes": 3, "sync_ms": 30000, "dup_ms": 1000,
@@ -466,6 +466,7 @@ class Bench:
                     if "deny_window_ms" in t:
                         deny_windows[t["table"]] = t["deny_window_ms"]
         overhead, reaction, server_window, no_ack = {}, {}, [], []
+        skipped = 0
         per_node = {}
         for t in tables:
             tt = truth["tables"].get(t, {})
@@ -483,6 +484,9 @@ class Bench:
                     log(f"{name}: table {t}: switch done at {switched_at[t]} before its last "
                         f"mutation was acknowledged ({acked_ms}); deny acked at {deny_acked_at.get(t)}")
             deny, reconf = tt.get("deny_effective", {}), tt.get("reconfig_effective", {})
+            # A node that applied reconfig*all without applying the deny first took writes on the
+            # source until the switch: the tool switched before the freeze was in force there.
+            skipped += sum(1 for node in reconf if node not in deny or deny[node] > reconf[node])
             for node, at in deny.items():
                 if node in reconf:
                     w = reconf[node] - at
@@ -513,6 +517,7 @@ class Bench:
             "partitions": len(part_gap),
             "missing": missing, "acknowledged": acked, "unrecovered": unrecovered,
             "tables_without_ack_truth": no_ack,
+            "nodes_switched_before_frozen": skipped,
             "routing_violations": len(truth.get("routing_violations", [])),
             "verify_exit": verify.returncode,
             "per_node_window_ms_max": {str(n): max(v) for n, v in sorted(per_node.items())},
@@ -529,7 +534,7 @@ class Bench:
             f"client downtime min "
             f"{res['client_downtime_ms_min']} ms; {acked} keys verified; routing violations "
             f"{res['routing_violations']}; not recovered {len(unrecovered)}; tables without a drain "
-            f"instant {len(no_ack)}")
+            f"instant {len(no_ack)}; (table, node) pairs switched before the deny was in force {skipped}")
         self.summary(f"bench cutover: sync_ms={sync_ms} tables={len(tables)} "
                      f"client_downtime_ms_p50={res['client_downtime_ms_p50']} "
                      f"client_downtime_ms_max={res['client_downtime_ms_max']} "
@@ -541,8 +546,11 @@ class Bench:
     def scale(self):
         p = self.p["scale"]
         base = None
-        for n in p["counts"]:
-            name = f"scale-{n}"
+        runs = [(n, None) for n in p["counts"]]
+        if p.get("extra_meta_rps"):
+            runs.append((p["counts"][-1], p["extra_meta_rps"]))
+        for n, rps in runs:
+            name = f"scale-{n}" + (f"-rps{rps}" if rps else "")
             d = os.path.join(self.work, name)
             tables = table_names(n)
             sim = Sim(self, name, sim_config(self.zk_hosts, tables, p["partitions"], p["src_nodes"],
@@ -563,6 +571,8 @@ class Bench:
                     f"({min(acked)}..{max(acked)} per table); migrating")
                 args = ["-s", src, "-t", ",".join(tables), "-c", "dst", "-m", dst,
                         "--timeout", str(int(20 * p["sync_ms"] / 1000 + 600))]
+                if rps:
+                    args += ["--meta-rps", str(rps)]
                 rc, wall, ru, events, t0, t1 = self.run_tool(d, args, 30 * p["sync_ms"] / 1000 + 900)
                 if rc != 0:
                     raise BenchError(f"{name}: table-migrator exited {rc}; see {d}/tool.log")
@@ -575,13 +585,18 @@ class Bench:
             if base is None:
                 base = wall
             phases = self.phase_totals(events)
-            res = {"tables": n, "wall_s": round(wall, 1), "wall_ratio": round(wall / base, 2),
+            res = {"tables": n, "meta_rps_budget": rps or 50, "wall_s": round(wall, 1), "wall_ratio": round(wall / base, 2),
                    "extra_s": round(wall - base, 1), "rss_mb": round(self.last_peak_rss_kb / 1024, 1),
                    "ru_maxrss_mb": round(ru.ru_maxrss / 1024, 1),
                    "cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "meta_rps_max": meta_max,
                    "meta_peak_second": peak, "phase_max_ms": phases}
             self.results[name] = res
             log(f"{name}: longest phase per table (ms): {phases}; busiest meta second: {peak}")
+            if rps:
+                log(f"{name} (not a summary line: --meta-rps {rps}): wall_s={res['wall_s']} "
+                    f"wall_ratio={res['wall_ratio']} rss_mb={res['rss_mb']} cpu_s={res['cpu_s']} "
+                    f"meta_rps_max={meta_max}")
+                continue
             self.summary(f"bench scale: tables={n} wall_s={res['wall_s']} wall_ratio={res['wall_ratio']} "
                          f"rss_mb={res['rss_mb']} cpu_s={res['cpu_s']} meta_rps_max={meta_max}")
 
@@ -775,7 +790,9 @@ def write_doc(path, bench, elapsed_s):
                 ("tool's deny window p50 / max (ms)", "deny_window_ms_p50", "deny_window_ms_max"),
                 ("tool wall time (s)", "tool_wall_s", None),
                 ("keys verified on the target / missing", "acknowledged", "missing"),
-                ("routing violations", "routing_violations", None)]
+                ("routing violations", "routing_violations", None),
+                ("(table, node) pairs that applied reconfig*all before the deny", "nodes_switched_before_frozen",
+                 None)]
         fd, ff = r.get("cutover-default", {}), r.get("cutover-fast", {})
         for label, a, b in rows:
             def cell(res):
@@ -792,14 +809,13 @@ def write_doc(path, bench, elapsed_s):
                 f"{s['shipping_rate']} mutations/s per partition; each table preloaded with "
                 f"{s['preload_rate']} writes/s for {s['preload_s']} s; one run of the tool without `-r` "
                 f"(each table ends frozen and drained), default `--meta-rps 50`.", "",
-                "| tables | wall s | wall ratio | extra s | peak RSS MB | CPU s | meta rps max | "
-                "longest phase per table (ms) |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for n in s["counts"]:
-            x = r.get(f"scale-{n}")
-            if x:
-                ph = ", ".join(f"{k} {v}" for k, v in x["phase_max_ms"].items())
-                out.append(f"| {n} | {x['wall_s']} | {x['wall_ratio']} | {x['extra_s']} | {x['rss_mb']} | "
-                           f"{x['cpu_s']} | {x['meta_rps_max']} | {ph} |")
+                "| tables | `--meta-rps` | wall s | wall ratio | extra s | peak RSS MB | CPU s | meta rps max | "
+                "longest phase per table (ms) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for key in sorted((k for k in r if k.startswith("scale-")), key=lambda k: (len(k), k)):
+            x = r[key]
+            ph = ", ".join(f"{k} {v}" for k, v in x["phase_max_ms"].items())
+            out.append(f"| {x['tables']} | {x['meta_rps_budget']} | {x['wall_s']} | {x['wall_ratio']} | "
+                       f"{x['extra_s']} | {x['rss_mb']} | {x['cpu_s']} | {x['meta_rps_max']} | {ph} |")
         out.append("")
     if "idle" in r:
         x = r["idle"]
