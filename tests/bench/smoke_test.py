@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Runs the benchmark driver at its smoke size and checks that every scenario printed its summary
-# line in the documented form, with missing=0. No timing is asserted.
+# line in the documented form with missing=0, and that no source node applied reconfig*all before
+# the deny (ground truth). No timing is asserted.
 import re
 import subprocess
 import sys
@@ -34,6 +35,13 @@ lines = run.stdout.splitlines()
 for what, pattern in EXPECTED:
     if not any(re.match(pattern, line) for line in lines):
         failures.append(f"no summary line for {what} matching {pattern!r}")
+# Ground truth, not timing: no node may apply reconfig*all before the deny (the tool switched a
+# table while a source node still accepted writes).
+for m in re.finditer(r"(cutover-\w+): .*switched before the deny was in force (\d+)", run.stderr):
+    if m.group(2) != "0":
+        failures.append(f"{m.group(1)}: {m.group(2)} (table, node) pairs applied reconfig*all before the deny")
+if len(re.findall(r"switched before the deny was in force", run.stderr)) != 2:
+    failures.append("the cutover detail lines are missing from stderr")
 for f in failures:
     print("FAIL: " + f)
 sys.exit(1 if failures else 0)
