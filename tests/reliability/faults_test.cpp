@@ -1,7 +1,7 @@
-// Fault scenarios at every phase of a migration (two tables, pegasus-sim + real ZooKeeper, shortened
-// server timings). Each ends with check_promise(): every table switched with every acknowledged
-// write on the target, or not switched with writes restored (or reported as still denied), and an
-// exit code that says which.
+// Fault scenarios at every phase of a migration (two tables, pegasus-sim + real ZooKeeper,
+// shortened server timings). Each ends with check_promise(): every table switched with every
+// acknowledged write on the target, or not switched with writes restored (or reported as still
+// denied), and an exit code that says which.
 #include "harness.hpp"
 
 #include <doctest/doctest.h>
@@ -75,7 +75,8 @@ TEST_CASE("reliability: the first source meta is down from the start") {
 
 TEST_CASE("reliability: a replica server stopped during the backlog wait and restarted") {
     scenario s;
-    s.probe().on_enter = once_at(phase::wait_backlog, [&] { s.stop_server(src_cluster, server_role::replica, 1); });
+    s.probe().on_enter =
+        once_at(phase::wait_backlog, [&] { s.stop_server(src_cluster, server_role::replica, 1); });
     auto r = s.run([](scenario& sc) {
         if (sc.probe().wait_for(phase::wait_backlog, 60s)) {
             std::this_thread::sleep_for(2s); // past failure detection: its primaries moved
@@ -92,7 +93,8 @@ TEST_CASE("reliability: a replica server stopped during the drain and restarted"
         scenario_config cfg;
         cfg.gen = gen;
         scenario s(cfg);
-        s.probe().on_enter = once_at(phase::drain, [&] { s.stop_server(src_cluster, server_role::replica, 0); });
+        s.probe().on_enter =
+            once_at(phase::drain, [&] { s.stop_server(src_cluster, server_role::replica, 0); });
         auto r = s.run([](scenario& sc) {
             if (sc.probe().wait_for(phase::drain, 60s)) {
                 std::this_thread::sleep_for(2s);
@@ -104,8 +106,9 @@ TEST_CASE("reliability: a replica server stopped during the drain and restarted"
     }
 }
 
-TEST_CASE("reliability: shipping stalls, the drain exceeds --max-deny-seconds, writes are restored, "
-          "and a rerun completes") {
+TEST_CASE(
+    "reliability: shipping stalls, the drain exceeds --max-deny-seconds, writes are restored, "
+    "and a rerun completes") {
     scenario_config cfg;
     cfg.max_deny = 3s;
     scenario s(cfg);
@@ -128,18 +131,26 @@ TEST_CASE("reliability: shipping stalls, the drain exceeds --max-deny-seconds, w
     CHECK(s.sim().on_sim([&] { return s.sim().sim().cluster("src").dups.size(); }) == 2);
 }
 
-TEST_CASE("reliability: interrupted while waiting for DS_LOG") { interrupt_at(phase::wait_log); }
+TEST_CASE("reliability: interrupted while waiting for DS_LOG") {
+    interrupt_at(phase::wait_log);
+}
 
-TEST_CASE("reliability: interrupted during the backlog wait") { interrupt_at(phase::wait_backlog); }
+TEST_CASE("reliability: interrupted during the backlog wait") {
+    interrupt_at(phase::wait_backlog);
+}
 
-TEST_CASE("reliability: interrupted right after the freeze request") { interrupt_at(phase::wait_frozen); }
+TEST_CASE("reliability: interrupted right after the freeze request") {
+    interrupt_at(phase::wait_frozen);
+}
 
 TEST_CASE("reliability: interrupted during the drain restores writes (master and 2.4)") {
     interrupt_at(phase::drain);
     interrupt_at(phase::drain, sim::generation::v2_4);
 }
 
-TEST_CASE("reliability: interrupted at the switch") { interrupt_at(phase::switch_clients); }
+TEST_CASE("reliability: interrupted at the switch") {
+    interrupt_at(phase::switch_clients);
+}
 
 TEST_CASE("reliability: a run that dies in the drain (abandoned engine) is completed by a rerun") {
     scenario s;

@@ -70,11 +70,14 @@ std::vector<std::string> split_list(const std::string& list) {
 // ---- writer ---------------------------------------------------------------------------------
 
 model_writer::model_writer(sim::test::sim_fixture& f, std::vector<std::string> tables)
-    : f_(f), tables_(std::move(tables)) {
+    : f_(f)
+    , tables_(std::move(tables)) {
     thread_ = std::thread([this] { loop(); });
 }
 
-model_writer::~model_writer() { stop(); }
+model_writer::~model_writer() {
+    stop();
+}
 
 void model_writer::stop() {
     if (running_.exchange(false))
@@ -98,7 +101,8 @@ void model_writer::loop() {
                 const auto& n = c.nodes.at(static_cast<std::size_t>(node));
                 if (!n.alive)
                     return false; // the client's write times out
-                if (auto a = n.applied.find(t->app_id); a != n.applied.end() && a->second.deny.writes)
+                if (auto a = n.applied.find(t->app_id);
+                    a != n.applied.end() && a->second.deny.writes)
                     return false; // denied
                 sim::write_op op;
                 op.key = key;
@@ -188,7 +192,8 @@ bool phase_probe::wait_for(phase p, std::chrono::milliseconds deadline) {
 
 // ---- scenario -------------------------------------------------------------------------------
 
-scenario::scenario(scenario_config cfg) : cfg_(std::move(cfg)) {
+scenario::scenario(scenario_config cfg)
+    : cfg_(std::move(cfg)) {
     spdlog::set_level(spdlog::level::err); // faults make warnings by design
     zk_ = std::make_unique<test::zk_server>(cfg_.zk);
     fixture_ = std::make_unique<sim::test::sim_fixture>(two_clusters(cfg_, zk_->connect_string()));
@@ -247,8 +252,8 @@ migrate::run_report scenario::run(std::function<void(scenario&)> during,
     for (const auto& n : report.notes)
         MESSAGE("note: " << n);
     for (const auto& t : report.tables)
-        MESSAGE(t.table << ": " << std::string(migrate::to_string(t.outcome)) << std::string(t.failure.empty() ? "" : " - ")
-                        << t.failure);
+        MESSAGE(t.table << ": " << std::string(migrate::to_string(t.outcome))
+                        << std::string(t.failure.empty() ? "" : " - ") << t.failure);
     return report;
 }
 

@@ -63,7 +63,7 @@ private:
 struct zk_entries {
     std::string connect;
     std::string root = "/proxy";
-    void put(const std::string& table, const std::string& json);    // create or overwrite
+    void put(const std::string& table, const std::string& json); // create or overwrite
     std::string get(const std::string& table);
 };
 
@@ -72,7 +72,8 @@ struct zk_entries {
 class phase_probe : public migrate::run_observer {
 public:
     std::function<void(const std::string& table, phase to)> on_enter;
-    void on_phase(const std::string& table, phase from, phase to, const migrate::table_state& s) override;
+    void on_phase(const std::string& table, phase from, phase to,
+                  const migrate::table_state& s) override;
     bool entered(phase p);
     bool wait_for(phase p, std::chrono::milliseconds deadline);
 

@@ -39,7 +39,8 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 class bad_server {
 public:
     enum class mode { garbage, truncated };
-    explicit bad_server(mode m) : mode_(m) {
+    explicit bad_server(mode m)
+        : mode_(m) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         REQUIRE(fd_ >= 0);
         sockaddr_in a{};
@@ -87,8 +88,9 @@ private:
                 ++requests_;
                 if (mode_ == mode::garbage) {
                     // A length that fits, then bytes that decode to nothing sensible.
-                    const unsigned char g[] = {0, 0, 0, 24, 'T', 'H', 'F', 'X', 0xff, 0xfe, 0xfd, 0xfc,
-                                               0x13, 0x37, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+                    const unsigned char g[] = {0,    0,    0,    24,   'T',  'H',  'F', 'X',
+                                               0xff, 0xfe, 0xfd, 0xfc, 0x13, 0x37, 0,   1,
+                                               2,    3,    4,    5,    6,    7,    8,   9};
                     (void)!::write(fds[i].fd, g, sizeof g);
                 } else {
                     // A frame announcing 4 KiB, cut after a few bytes, then the connection closes.
@@ -165,9 +167,11 @@ TEST_CASE("reliability: the ZooKeeper session expires during the switch") {
 
 TEST_CASE("reliability: another writer changes the MetaProxy entry between read and write") {
     scenario s;
-    const std::string other = R"({"cluster_name": "other", "meta_addrs": "127.0.0.1:1,127.0.0.1:2"})";
+    const std::string other =
+        R"({"cluster_name": "other", "meta_addrs": "127.0.0.1:1,127.0.0.1:2"})";
     auto written = std::make_shared<bool>(false);
-    s.options().switch_hooks.before_write = [other, written](zk::client& c) -> asio::awaitable<void> {
+    s.options().switch_hooks.before_write = [other,
+                                             written](zk::client& c) -> asio::awaitable<void> {
         if (*written)
             co_return;
         *written = true;
