@@ -88,9 +88,11 @@ std::size_t meta_client::index_of(const rpc::endpoint& ep) {
 }
 
 template <class Resp, class Req>
-asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
+asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request,
+                                                std::chrono::steady_clock::time_point deadline) {
     const wire::bytes args = wire::serialize_struct(request);
-    const auto deadline = clock::now() + options_.overall_timeout;
+    if (deadline == std::chrono::steady_clock::time_point{})
+        deadline = clock::now() + options_.overall_timeout;
     auto backoff = options_.backoff_initial;
     error_code last = make_error_code(client_errc::no_leader);
 
@@ -102,6 +104,7 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
             if (i != leader_)
                 order.push_back(i);
         std::vector<bool> tried(metas_.size(), false);
+        int forwards = 0, attempts = 0;
 
         for (std::size_t k = 0; k < order.size(); ++k) {
             const std::size_t idx = order[k];
@@ -117,6 +120,7 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
             const auto timeout = std::min(options_.call_timeout, remaining);
             const rpc::endpoint ep = metas_[idx];
+            ++attempts;
 
             auto session = pool_.get(ep);
             // Awaitables are built in their own statement throughout this file: g++ 12 mishandles
@@ -127,8 +131,10 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
                 const auto& ec = frame.error();
                 if (ec == client_errc::cancelled)
                     co_return fail<Resp>(ec);
-                spdlog::warn("meta {} {} (round {}): {}", ep.to_string(), name, round,
-                             ec.message());
+                // Debug only: the caller reports the final error once, with its context (one
+                // unreachable meta must not print a line per retry).
+                spdlog::debug("meta {} {} (round {}): {}", ep.to_string(), name, round,
+                              ec.message());
                 if (!is_retryable(ec))
                     co_return fail<Resp>(ec);
                 last = ec;
@@ -155,6 +161,7 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
                 co_return std::move(*reply);
             }
             if (app == rdsn_errc::ERR_FORWARD_TO_OTHERS) {
+                ++forwards;
                 spdlog::debug("meta {} {} seqid {}: ERR_FORWARD_TO_OTHERS", ep.to_string(), name,
                               frame->seqid);
                 if constexpr (std::is_same_v<Resp, idl::query_cfg_response>) {
@@ -170,14 +177,36 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
             }
             // The meta answered as leader (only a leader gets past the forward check).
             leader_ = idx;
-            spdlog::warn("meta {} {} seqid {}: {}", ep.to_string(), name, frame->seqid,
-                         rdsn_error_name(app));
+            spdlog::debug("meta {} {} seqid {}: {}", ep.to_string(), name, frame->seqid,
+                          rdsn_error_name(app));
             if (!is_retryable(app))
                 co_return fail<Resp>(app);
             last = app;
             break; // the leader is busy or starting: back off before asking it again
         }
 
+        if constexpr (!std::is_same_v<Resp, idl::query_cfg_response>) {
+            // Every meta forwarded and none named the leader (only query-config replies carry a
+            // hint): a list of followers only. Learn the leader through a query-config, whose
+            // forward hint the loop above follows and remembers, then try again at once.
+            if (attempts > 0 && forwards == attempts && !learning_leader_) {
+                learning_leader_ = true;
+                const std::size_t before = leader_;
+                idl::query_cfg_request probe;
+                probe.__set_app_name("");
+                auto probe_op =
+                    call<idl::query_cfg_response>("RPC_CM_QUERY_PARTITION_CONFIG_BY_INDEX", probe, deadline);
+                auto learnt = co_await std::move(probe_op);
+                learning_leader_ = false;
+                if (!learnt && learnt.error() == client_errc::cancelled)
+                    co_return fail<Resp>(learnt.error());
+                if (leader_ != before) {
+                    spdlog::debug("meta {}: leader learnt through a query-config hint: {}", name,
+                                  metas_[leader_].to_string());
+                    continue;
+                }
+            }
+        }
         const auto now = clock::now();
         if (now >= deadline)
             break;
@@ -189,8 +218,8 @@ asio::awaitable<result<Resp>> meta_client::call(std::string name, Req request) {
             co_return fail<Resp>(make_error_code(client_errc::cancelled));
         backoff = std::min(backoff * 2, options_.backoff_max);
     }
-    spdlog::warn("meta {}: giving up after {} ms: {}", name, options_.overall_timeout.count(),
-                 last.message());
+    spdlog::debug("meta {}: giving up after {} ms: {}", name, options_.overall_timeout.count(),
+                  last.message());
     co_return fail<Resp>(last);
 }
 

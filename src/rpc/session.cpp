@@ -226,8 +226,10 @@ asio::awaitable<void> rpc_session::connect_loop(std::shared_ptr<rpc_session> sel
         co_return;
     }
     if (ec) {
-        spdlog::warn("{}: connect failed: {} ({} requests waiting)", label_, ec.message(),
-                     queue_.size());
+        // Debug only: the waiting callers fail with this error and report it once, with their
+        // context; a server that stays down must not print a line per reconnect attempt.
+        spdlog::debug("{}: connect failed: {} ({} requests waiting)", label_, ec.message(),
+                      queue_.size());
         note_failure();
         fail_all(ec);
         co_return;

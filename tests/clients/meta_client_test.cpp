@@ -287,6 +287,27 @@ TEST_CASE("meta_client: only followers answering gives no_leader at the deadline
     });
 }
 
+TEST_CASE("meta_client: a list of followers only finds the leader through a query-config hint for any RPC") {
+    tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
+        tmtest::fake_server leader_meta(io, leader); // not configured: only the hint names it
+        tmtest::fake_server a(io, follower_with_hint(leader_meta.endpoint()));
+        tmtest::fake_server b(io, follower_with_hint(leader_meta.endpoint()));
+        rpc::session_pool pool(io.get_executor());
+        meta_client client(pool, {a.endpoint(), b.endpoint()}, fast_options());
+        auto op = client.cluster_info();
+        auto r = co_await std::move(op);
+        REQUIRE(r.has_value());
+        CHECK(r->at("cluster_name") == "onebox");
+        CHECK(client.leader() == leader_meta.endpoint());
+        // Remembered: the next call goes to the leader first.
+        const auto before = a.requests() + b.requests();
+        auto again_op = client.cluster_info();
+        auto again = co_await std::move(again_op);
+        REQUIRE(again.has_value());
+        CHECK(a.requests() + b.requests() == before);
+    });
+}
+
 TEST_CASE("meta_client: a meta that never answers times out per call and the next one is asked") {
     tmtest::run_async([](asio::io_context& io) -> asio::awaitable<void> {
         tmtest::fake_server silent(

@@ -111,6 +111,30 @@ TEST_CASE("sim interop: meta_client reads cluster, nodes, tables and config on e
     }
 }
 
+TEST_CASE("sim interop: a meta list naming only a follower still reaches the leader for every RPC") {
+    for (auto g : {sim::generation::v2_4, sim::generation::master}) {
+        CAPTURE(sim::generation_name(g));
+        tmtest::run_async([g](asio::io_context& io) -> asio::awaitable<void> {
+            sim::simulation s(io, config(g));
+            REQUIRE(s.start().has_value());
+            auto& src = s.cluster("src");
+            std::vector<rpc::endpoint> metas{{"127.0.0.1", src.metas.at(1).port}}; // the follower
+            rpc::session_pool pool(io.get_executor());
+            meta::meta_client client(pool, metas, fast());
+            auto info_op = client.cluster_info();
+            auto info = co_await std::move(info_op);
+            REQUIRE(info.has_value());
+            CHECK(info->at("cluster_name") == "src");
+            CHECK(client.leader().port == src.metas.at(0).port);
+            auto apps_op = client.list_apps(meta::app_status::invalid);
+            auto apps = co_await std::move(apps_op);
+            REQUIRE(apps.has_value());
+            CHECK(apps->size() == 1);
+            s.stop();
+        });
+    }
+}
+
 TEST_CASE("sim interop: duplication add, query and removal") {
     for (auto g : {sim::generation::v2_4, sim::generation::master}) {
         CAPTURE(sim::generation_name(g));

@@ -83,8 +83,10 @@ public:
 
 private:
     // The retry/leader loop shared by every method (defined in the .cpp, its only user).
+    // `deadline` defaults (epoch) to now + overall_timeout.
     template <class Resp, class Req>
-    boost::asio::awaitable<result<Resp>> call(std::string name, Req request);
+    boost::asio::awaitable<result<Resp>> call(std::string name, Req request,
+                                              std::chrono::steady_clock::time_point deadline = {});
     std::size_t index_of(const rpc::endpoint& ep); // appends unknown endpoints
 
     rpc::session_pool& pool_;
@@ -92,6 +94,7 @@ private:
     meta_client_options options_;
     std::size_t leader_ = 0;
     bool host_port_fields_seen_ = false;
+    bool learning_leader_ = false; // a leader probe is in flight (never nest them)
 };
 
 } // namespace tablemigrator::meta
