@@ -147,8 +147,10 @@ int main(int argc, char** argv) {
             out.print_report(report);
             exit_code = report.exit_code;
             signals.cancel();
-            // The report is the end of the run: connections, reconnect timers and ZooKeeper
-            // sessions still registered with the io_context must not keep the process alive.
+            // The report is the end of the run: the engine closes its connections; stopping the
+            // io_context too makes sure nothing left (a ZooKeeper session being torn down, the
+            // live view's timer) keeps the process alive.
+            eng.close();
             io.stop();
         },
         [&](std::exception_ptr e) {

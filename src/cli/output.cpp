@@ -471,7 +471,8 @@ void console_observer::on_phase(const std::string& table, migrate::phase from, m
     std::ostringstream s;
     s << wall_clock() << " " << table << ": " << migrate::to_string(from) << " -> " << migrate::to_string(to);
     if (to == migrate::phase::freeze)
-        s << " (backlog " << state.backlog_at_freeze << ")";
+        s << (state.backlog_at_freeze >= 0 ? " (backlog " + std::to_string(state.backlog_at_freeze) + ")"
+                                           : std::string(" (resumed: writes were already denied by an earlier run)"));
     if (!state.failure.empty() && migrate::is_terminal(to))
         s << ": " << state.failure;
     if (mode_ == output_mode::live) {

@@ -43,9 +43,11 @@ public:
     struct node_state {
         std::int64_t original_ms = 0;
         int refs = 0;
-        time_point lowered_at{};
+        time_point lowered_at{};   // set once this run's lowering RPC to the node returned
+        bool lowered_ok = false;   // the node acknowledged the lowered period
     };
     std::map<std::string, node_state> nodes;   // "host:port"
+    std::set<std::string> holders;             // tables that lowered (and must release)
     std::map<std::string, std::int64_t> load_state() const;
     void save_state() const;
 
@@ -69,6 +71,9 @@ struct run_context {
     meta_budget budget;
     sync_lease lease;
     std::vector<rpc::endpoint> alive_nodes;
+    // The source's table list (with envs) from preflight, shared by the tables' start checks.
+    std::optional<std::vector<meta::app_entry>> apps_snapshot;
+    time_point apps_snapshot_at{};
 
     run_context(boost::asio::any_io_executor e, run_options o, run_observer* obs);
     replica::replica_client& replica(const rpc::endpoint& ep);
@@ -78,10 +83,12 @@ boost::asio::awaitable<preflight_report> run_preflight(run_context& ctx);
 
 std::shared_ptr<table_ops> make_table_ops(run_context& ctx, const table_plan& plan);
 
-// Fast cutover: lower the period on every alive source node (first lease) and return when the
-// freeze may start (one old period later); restore when the last user releases.
-boost::asio::awaitable<std::optional<time_point>> acquire_fast_cutover(run_context& ctx);
-boost::asio::awaitable<void> release_fast_cutover(run_context& ctx);
+// Fast cutover: lower the period on every alive source node (the first holder does the RPC) and
+// say from when the lowered period governs them all (one old period later), or that some node
+// refused; restore when the last holder releases. Release is a no-op for a table that never
+// acquired.
+boost::asio::awaitable<ev_sync_lowered> acquire_fast_cutover(run_context& ctx, std::string table);
+boost::asio::awaitable<void> release_fast_cutover(run_context& ctx, std::string table);
 // A rerun after a crash: put back originals recorded in the state file.
 boost::asio::awaitable<void> restore_recorded_periods(run_context& ctx);
 

@@ -146,20 +146,22 @@ asio::awaitable<void> restore_recorded_periods(run_context& ctx) {
         ctx.lease.save_state(); // removes the file
 }
 
-asio::awaitable<std::optional<time_point>> acquire_fast_cutover(run_context& ctx) {
-    if (!ctx.opt.fast_cutover)
-        co_return std::nullopt;
-    if (ctx.generation == replica::server_generation::v2_4)
-        co_return std::nullopt; // not mutable on 2.4: warned at start, normal path
-    time_point not_before = std::chrono::steady_clock::now();
+asio::awaitable<ev_sync_lowered> acquire_fast_cutover(run_context& ctx, std::string table) {
+    ev_sync_lowered out;
+    if (!ctx.opt.fast_cutover || ctx.generation == replica::server_generation::v2_4)
+        co_return out; // not mutable on 2.4: warned at start, normal path
+    if (!ctx.lease.holders.insert(table).second)
+        co_return out; // asked twice: a driver bug, but never count a table twice
+    out.lowered = true;
+    out.in_force_from = std::chrono::steady_clock::now();
     for (const auto& ep : ctx.alive_nodes) {
         const std::string key = ep.to_string();
         auto& n = ctx.lease.nodes[key];
         if (n.refs++ > 0) {
             // Another table may still be lowering this node (its RPCs are in flight): lowered_at
             // is unset until then, and counting from it would let this table freeze while the
-            // node still ticks at the old period. Wait for it, bounded; past the bound, count
-            // conservatively from now.
+            // node still ticks at the old period. Wait for it, bounded; past the bound, the node
+            // counts as not lowered.
             const time_point give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
             while (n.lowered_at == time_point{} && std::chrono::steady_clock::now() < give_up) {
                 auto ex = co_await asio::this_coro::executor;
@@ -167,8 +169,10 @@ asio::awaitable<std::optional<time_point>> acquire_fast_cutover(run_context& ctx
                 auto wait = pause.async_wait(asio::as_tuple(asio::use_awaitable));
                 co_await std::move(wait);
             }
-            const time_point from = n.lowered_at == time_point{} ? std::chrono::steady_clock::now() : n.lowered_at;
-            not_before = std::max(not_before, from + std::max(duration(n.original_ms), ctx.config_sync_period));
+            if (n.lowered_at == time_point{} || !n.lowered_ok)
+                out.lowered = false;
+            else
+                out.in_force_from = std::max(out.in_force_from, n.lowered_at + duration(n.original_ms));
             continue;
         }
         n.original_ms = ctx.config_sync_period.count();
@@ -184,20 +188,25 @@ asio::awaitable<std::optional<time_point>> acquire_fast_cutover(run_context& ctx
         auto op = ctx.replica(ep).update_config("config_sync_interval_ms",
                                                 std::to_string(ctx.opt.fast_cutover->count()));
         auto r = co_await std::move(op);
+        n.lowered_ok = static_cast<bool>(r);
         n.lowered_at = std::chrono::steady_clock::now();
-        if (!r)
-            spdlog::warn("fast cutover: lowering config_sync_interval_ms on {} failed: {}", key, msg(r.error()));
-        else
-            spdlog::info("fast cutover: config_sync_interval_ms {} -> {} on {}", n.original_ms,
-                         ctx.opt.fast_cutover->count(), key);
-        not_before = std::max(not_before, n.lowered_at + duration(n.original_ms));
+        if (!r) {
+            // The node keeps (or may keep) its old period: freezes count with the old one.
+            out.lowered = false;
+            spdlog::warn("fast cutover: lowering config_sync_interval_ms on {} failed: {}; tables on it use "
+                         "the normal cutover", key, msg(r.error()));
+        } else {
+            spdlog::info("fast cutover: config_sync_interval_ms {} -> {} on {} (table {})", n.original_ms,
+                         ctx.opt.fast_cutover->count(), key, table);
+        }
+        out.in_force_from = std::max(out.in_force_from, n.lowered_at + duration(n.original_ms));
     }
-    co_return not_before;
+    co_return out;
 }
 
-asio::awaitable<void> release_fast_cutover(run_context& ctx) {
-    if (!ctx.opt.fast_cutover || ctx.generation == replica::server_generation::v2_4)
-        co_return;
+asio::awaitable<void> release_fast_cutover(run_context& ctx, std::string table) {
+    if (ctx.lease.holders.erase(table) == 0)
+        co_return; // this table never lowered anything
     for (const auto& ep : ctx.alive_nodes) {
         const std::string key = ep.to_string();
         auto it = ctx.lease.nodes.find(key);
@@ -210,12 +219,11 @@ asio::awaitable<void> release_fast_cutover(run_context& ctx) {
             spdlog::error("fast cutover: restoring config_sync_interval_ms={} on {} failed: {} (a rerun "
                           "restores it from the state file)", original, key, msg(r.error()));
             it->second.refs = 0;
+            it->second.lowered_at = time_point{};
             continue;
         }
         spdlog::info("fast cutover: config_sync_interval_ms restored to {} on {}", original, key);
         ctx.lease.nodes.erase(it);
-        auto recorded = ctx.lease.load_state();
-        recorded.erase(key);
         ctx.lease.save_state();
     }
 }
@@ -234,10 +242,13 @@ struct engine::impl {
     settings table_settings(const table_plan&) const {
         settings s;
         s.threshold = ctx.opt.threshold;
-        s.config_sync_period = ctx.opt.fast_cutover && ctx.generation != replica::server_generation::v2_4
-                                   ? std::min(*ctx.opt.fast_cutover, ctx.config_sync_period)
-                                   : ctx.config_sync_period;
-        s.freeze_margin = std::max(duration(1000), ctx.config_sync_period / 10);
+        s.config_sync_period = ctx.config_sync_period;
+        s.freeze_margin = freeze_margin_for(ctx.config_sync_period);
+        if (ctx.opt.fast_cutover && ctx.generation != replica::server_generation::v2_4 &&
+            *ctx.opt.fast_cutover < ctx.config_sync_period) {
+            s.fast_period = *ctx.opt.fast_cutover;
+            s.fast_freeze_margin = freeze_margin_for(*ctx.opt.fast_cutover);
+        }
         s.max_deny = ctx.opt.max_deny;
         s.switch_clients = ctx.opt.root.has_value();
         return s;
@@ -252,10 +263,7 @@ struct engine::impl {
             reports.push_back(r);
             co_return tablemigrator::status{};
         }
-        auto not_before_op = acquire_fast_cutover(ctx);
-        auto not_before = co_await std::move(not_before_op);
         settings s = table_settings(plan);
-        s.freeze_not_before = not_before;
         auto job = std::make_shared<table_job>(plan.table, s, make_table_ops(ctx, plan), ctx.observer);
         jobs.push_back(job);
         if (interrupted)
@@ -264,7 +272,7 @@ struct engine::impl {
             ctx.observer->on_table_start(plan.table);
         auto run_op = job->run();
         table_report report = co_await std::move(run_op);
-        auto release_op = release_fast_cutover(ctx);
+        auto release_op = release_fast_cutover(ctx, plan.table);
         co_await std::move(release_op);
         if (ctx.observer)
             ctx.observer->on_table_done(report);
@@ -279,6 +287,8 @@ engine::engine(asio::any_io_executor ex, run_options options, run_observer* obse
 engine::~engine() = default;
 
 bool engine::interrupted() const { return impl_->interrupted; }
+
+void engine::close() { impl_->ctx.pool.close_all(); }
 
 std::vector<std::string> engine::interrupt() {
     std::vector<std::string> denied;

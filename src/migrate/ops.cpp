@@ -44,6 +44,10 @@ public:
 
     asio::awaitable<result<ev_start>> inspect() override {
         ev_start st;
+        {
+            auto wait = pace();
+            co_await std::move(wait);
+        }
         auto dup_op = ctx_.source_meta->query_duplication(plan_.table);
         auto dups = co_await std::move(dup_op);
         if (!dups)
@@ -53,10 +57,24 @@ public:
             st.existing_status = to_policy(e->status);
             dupid_ = e->dupid;
         }
-        auto apps_op = ctx_.source_meta->list_apps(meta::app_status::available);
-        auto apps = co_await std::move(apps_op);
-        if (!apps)
-            co_return fail<ev_start>(apps.error());
+        // The envs: one LIST_APPS shared by every table that starts soon after preflight (500
+        // tables must not cost 500 listings); a table started later (--parallel) lists again.
+        const std::vector<meta::app_entry>* apps = nullptr;
+        std::vector<meta::app_entry> fresh;
+        if (ctx_.apps_snapshot && std::chrono::steady_clock::now() - ctx_.apps_snapshot_at < apps_snapshot_max_age) {
+            apps = &*ctx_.apps_snapshot;
+        } else {
+            {
+                auto wait = pace();
+                co_await std::move(wait);
+            }
+            auto apps_op = ctx_.source_meta->list_apps(meta::app_status::available);
+            auto listed = co_await std::move(apps_op);
+            if (!listed)
+                co_return fail<ev_start>(listed.error());
+            fresh = std::move(*listed);
+            apps = &fresh;
+        }
         for (const auto& a : *apps) {
             if (a.app_name != plan_.table)
                 continue;
@@ -66,11 +84,21 @@ public:
         co_return st;
     }
 
+    asio::awaitable<ev_sync_lowered> lower_sync_period() override {
+        auto op = acquire_fast_cutover(ctx_, plan_.table);
+        auto r = co_await std::move(op);
+        co_return r;
+    }
+
     asio::awaitable<status> add_duplication() override {
         meta::add_duplication_request req;
         req.app_name = plan_.table;
         req.remote_cluster = ctx_.opt.target_cluster;
         req.checkpoint = true;
+        {
+            auto wait = pace();
+            co_await std::move(wait);
+        }
         auto op = ctx_.source_meta->add_duplication(req);
         auto r = co_await std::move(op);
         if (!r && r.error() == rdsn_errc::ERR_DUP_EXIST)
@@ -90,7 +118,7 @@ public:
 
     asio::awaitable<result<ev_duplication>> query_duplication() override {
         {
-            auto wait = ctx_.budget.acquire();
+            auto wait = pace();
             co_await std::move(wait);
         }
         auto op = ctx_.source_meta->query_duplication(plan_.table);
@@ -108,7 +136,7 @@ public:
 
     asio::awaitable<result<ev_backlog>> query_backlog() override {
         {
-            auto wait = ctx_.budget.acquire();
+            auto wait = pace();
             co_await std::move(wait);
         }
         auto op = ctx_.source_meta->query_duplication(plan_.table);
@@ -134,19 +162,30 @@ public:
                 acked += std::max<std::int64_t>(0, p.acknowledged);
             rate_.add(std::chrono::steady_clock::now(), acked);
             b.rate_per_s = rate_.per_second();
+            if (b.complete && b.backlog <= ctx_.opt.threshold) {
+                // The meta's view can be stale (right after DS_LOG it may not have heard from the
+                // replicas yet and read 0): before this reading can start a freeze, confirm it with
+                // the primaries' own progress (replica.query-progress).
+                auto fresh_op = primaries_backlog();
+                auto fresh = co_await std::move(fresh_op);
+                if (!fresh) {
+                    spdlog::debug("table {}: confirming the backlog on the primaries failed: {}", plan_.table,
+                                  fresh.error().message());
+                    b.complete = false;
+                } else {
+                    b.backlog = std::max(b.backlog, fresh->backlog);
+                    b.complete = fresh->complete;
+                }
+            }
             co_return b;
         }
         // 2.4/2.5: not_duplicated_mutations_num of this duplication on every primary.
-        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
-        auto cfg = co_await std::move(cfg_op);
-        if (!cfg)
-            co_return fail<ev_backlog>(cfg.error());
-        std::set<rpc::endpoint> primaries;
-        for (const auto& p : cfg->partitions)
-            if (p.primary)
-                primaries.insert(*p.primary);
+        auto prim_op = primaries();
+        auto prim = co_await std::move(prim_op);
+        if (!prim)
+            co_return fail<ev_backlog>(prim.error());
         std::map<std::int32_t, std::int64_t> unshipped;
-        for (const auto& ep : primaries) {
+        for (const auto& ep : *prim) {
             auto hop = ctx_.replica(ep).duplication(plan_.app_id);
             auto h = co_await std::move(hop);
             if (!h) {
@@ -163,10 +202,17 @@ public:
         }
         for (const auto& [pidx, n] : unshipped)
             parts.push_back({pidx, n, 0});
-        co_return table_backlog(parts, plan_.partition_count, st);
+        ev_backlog b = table_backlog(parts, plan_.partition_count, st);
+        if (!b.complete)
+            primaries_at_ = time_point{}; // a primary moved: resolve them again next time
+        co_return b;
     }
 
     asio::awaitable<status> set_deny_write() override {
+        {
+            auto wait = pace();
+            co_await std::move(wait);
+        }
         auto op = ctx_.source_meta->set_app_envs(plan_.table, {{deny_env_key, deny_write_value}});
         auto r = co_await std::move(op);
         if (!r)
@@ -185,7 +231,7 @@ public:
 
     asio::awaitable<result<drain_observation>> drain_samples() override {
         {
-            auto wait = ctx_.budget.acquire();
+            auto wait = pace();
             co_await std::move(wait);
         }
         auto cfg_op = ctx_.source_meta->query_config(plan_.table);
@@ -254,8 +300,13 @@ public:
             return zk::client::connect(ex, connect, zk::connect_options{});
         };
         meta::meta_client* meta = ctx_.source_meta.get();
+        meta_budget* budget = &ctx_.budget;
         const std::string table = plan_.table;
-        metaproxy::reconfig_fn reconfig = [meta, table]() -> asio::awaitable<status> {
+        metaproxy::reconfig_fn reconfig = [meta, budget, table]() -> asio::awaitable<status> {
+            {
+                auto wait = budget->acquire();
+                co_await std::move(wait);
+            }
             auto op = meta->set_app_envs(table, {{deny_env_key, reconfig_all_value}});
             auto r = co_await std::move(op);
             if (!r)
@@ -278,6 +329,67 @@ public:
     }
 
 private:
+    static constexpr std::chrono::seconds apps_snapshot_max_age{30};
+    static constexpr std::chrono::seconds primaries_max_age{10};
+
+    // Every request to the source meta passes the run's budget (--meta-rps), except deleting the
+    // deny env: restoring writes never queues behind other tables' polls.
+    asio::awaitable<void> pace() {
+        auto op = ctx_.budget.acquire();
+        co_await std::move(op);
+    }
+
+    // The table's primaries, from a query-config at most primaries_max_age old (2.4/2.5 backlog
+    // polls need them every time; they move rarely, and a move shows as an incomplete reading,
+    // which drops the cache).
+    asio::awaitable<result<std::set<rpc::endpoint>>> primaries() {
+        const auto now = std::chrono::steady_clock::now();
+        if (primaries_at_ != time_point{} && now - primaries_at_ < primaries_max_age)
+            co_return primaries_;
+        {
+            auto wait = pace();
+            co_await std::move(wait);
+        }
+        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg = co_await std::move(cfg_op);
+        if (!cfg)
+            co_return fail<std::set<rpc::endpoint>>(cfg.error());
+        primaries_.clear();
+        for (const auto& p : cfg->partitions)
+            if (p.primary)
+                primaries_.insert(*p.primary);
+        primaries_at_ = now;
+        co_return primaries_;
+    }
+
+    // master: this table's backlog as its primaries see it (replica.query-progress): committed
+    // minus this duplication's replica_confirmed_decree, per partition.
+    asio::awaitable<result<ev_backlog>> primaries_backlog() {
+        {
+            auto wait = pace();
+            co_await std::move(wait);
+        }
+        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg = co_await std::move(cfg_op);
+        if (!cfg)
+            co_return fail<ev_backlog>(cfg.error());
+        std::map<rpc::endpoint, std::vector<std::int32_t>> by_primary;
+        for (const auto& p : cfg->partitions)
+            if (p.primary)
+                by_primary[*p.primary].push_back(p.partition_index);
+        std::vector<partition_progress> parts;
+        for (const auto& [ep, pidxs] : by_primary) {
+            auto op = master_samples(ep, pidxs);
+            auto samples = co_await std::move(op);
+            if (!samples)
+                co_return fail<ev_backlog>(samples.error());
+            for (const auto& smp : *samples)
+                if (smp.acknowledged >= 0)
+                    parts.push_back({smp.pidx, smp.freeze_decree, smp.acknowledged});
+        }
+        co_return table_backlog(parts, plan_.partition_count, dup_status::log);
+    }
+
     const meta::duplication_info* find_entry(const meta::duplication_list& l) const {
         const meta::duplication_info* best = nullptr;
         for (const auto& e : l.entries)
@@ -362,6 +474,8 @@ private:
     table_plan plan_;
     std::int32_t dupid_ = 0;
     rate_estimator rate_;
+    std::set<rpc::endpoint> primaries_;
+    time_point primaries_at_{};
 };
 
 } // namespace

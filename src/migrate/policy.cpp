@@ -32,8 +32,20 @@ duration clamp_poll(duration d, const settings& cfg) {
 // Polls of the duplication status: the status only moves on the meta's duplication sync.
 duration status_poll(const settings& cfg) { return clamp_poll(cfg.poll_max / 5, cfg); }
 
-// Drain polls are fast: the cutover is under way and every second is write downtime.
-duration drain_poll(const settings& cfg) { return clamp_poll(duration(500), cfg); }
+// Drain polls are fast: the cutover is under way and every second is write downtime; with a
+// lowered period the whole cutover takes a few seconds, so faster still.
+duration drain_poll(const table_state& s, const settings& cfg) {
+    return clamp_poll(s.fast_in_force_from ? cfg.poll_min : duration(500), cfg);
+}
+
+// Fast cutover: lower the period early enough that the freeze need not wait for it, i.e. once the
+// backlog is expected under the threshold within one old period.
+bool near_freeze(const ev_backlog& b, const settings& cfg) {
+    if (!b.complete || b.backlog < 0 || !b.rate_per_s || *b.rate_per_s <= 0.0)
+        return false;
+    const double eta_ms = static_cast<double>(b.backlog - cfg.threshold) / *b.rate_per_s * 1000.0;
+    return eta_ms <= static_cast<double>(cfg.config_sync_period.count());
+}
 
 decision enter(table_state s, phase p, time_point now, action a) {
     s.current = p;
@@ -163,9 +175,15 @@ decision on_wait_backlog(table_state s, const event& ev, time_point now, const s
         }
         s.last_backlog = b->backlog;
         const bool ready = b->complete && b->backlog >= 0 && b->backlog <= cfg.threshold;
-        if (ready && cfg.freeze_not_before && now < *cfg.freeze_not_before) {
-            const auto wait = std::chrono::duration_cast<duration>(*cfg.freeze_not_before - now);
-            return {std::move(s), act_query_backlog{std::min(wait, std::max(cfg.poll_min, cfg.poll_max))}};
+        if (cfg.fast_period && !s.sync_lowering_requested && (ready || near_freeze(*b, cfg))) {
+            // Lowered only now, not for the hours of checkpoint copy and catch-up: every node of
+            // the source syncs its config that much more often while it is lowered.
+            s.sync_lowering_requested = true;
+            return {std::move(s), act_lower_sync_period{}};
+        }
+        if (ready && s.fast_in_force_from && now < *s.fast_in_force_from) {
+            const auto wait = std::chrono::duration_cast<duration>(*s.fast_in_force_from - now);
+            return {std::move(s), act_query_backlog{std::clamp(wait, duration(0), std::max(cfg.poll_min, cfg.poll_max))}};
         }
         if (ready) {
             s.backlog_at_freeze = b->backlog;
@@ -180,6 +198,11 @@ decision on_wait_backlog(table_state s, const event& ev, time_point now, const s
                                            : status_poll(cfg);
         return {std::move(s), act_query_backlog{next}};
     }
+    if (const auto* l = std::get_if<ev_sync_lowered>(&ev)) {
+        if (l->lowered)
+            s.fast_in_force_from = l->in_force_from;
+        return {std::move(s), act_query_backlog{duration(0)}};
+    }
     if (const auto* e = std::get_if<ev_error>(&ev)) {
         if (is_retryable(e->error) && !expired)
             return {std::move(s), act_query_backlog{status_poll(cfg)}};
@@ -189,17 +212,20 @@ decision on_wait_backlog(table_state s, const event& ev, time_point now, const s
 }
 
 // When the deny acknowledged at `acked` is in force on every node. With fast cutover the lowered
-// period only holds from freeze_not_before on (the tick already scheduled fires at the old time);
-// a resumed run sets the deny without waiting for that, so the wait counts from the later of both.
-time_point freeze_effective(time_point acked, const settings& cfg) {
-    const time_point from = cfg.freeze_not_before ? std::max(acked, *cfg.freeze_not_before) : acked;
-    return from + cfg.config_sync_period + cfg.freeze_margin;
+// period governs the ticks only from fast_in_force_from on (the tick already scheduled fires at
+// the old time). Without a confirmed lowering (off, 2.4, a node refused it, or a rerun that found
+// the table already frozen) the original period counts.
+time_point freeze_effective(const table_state& s, time_point acked, const settings& cfg) {
+    if (cfg.fast_period && s.fast_in_force_from)
+        return std::max(acked, *s.fast_in_force_from) + *cfg.fast_period + cfg.fast_freeze_margin;
+    return acked + cfg.config_sync_period + cfg.freeze_margin;
 }
 
 decision on_freeze(table_state s, const event& ev, time_point now, const settings& cfg) {
     if (std::holds_alternative<ev_deny_acked>(ev)) {
         s.deny_acked = now;
-        return enter(std::move(s), phase::wait_frozen, now, act_wait{freeze_effective(now, cfg)});
+        const time_point effective = freeze_effective(s, now, cfg); // before s is moved from
+        return enter(std::move(s), phase::wait_frozen, now, act_wait{effective});
     }
     if (const auto* e = std::get_if<ev_error>(&ev))
         // The SET may have reached the meta even though we saw an error: restore.
@@ -209,7 +235,7 @@ decision on_freeze(table_state s, const event& ev, time_point now, const setting
 
 decision on_wait_frozen(table_state s, const event& ev, time_point now, const settings& cfg) {
     if (std::holds_alternative<ev_timer>(ev)) {
-        const time_point effective = freeze_effective(*s.deny_acked, cfg);
+        const time_point effective = freeze_effective(s, *s.deny_acked, cfg);
         if (now < effective)
             return {std::move(s), act_wait{effective}};
         s.frozen_at = now;
@@ -245,12 +271,16 @@ decision on_drain(table_state s, const event& ev, time_point now, const settings
                         "the drain did not finish within --max-deny-seconds (the duplication is "
                         "kept so a rerun resumes)",
                         make_error_code(client_errc::timeout));
-        return {std::move(s), act_query_drain{drain_poll(cfg), !s.freeze_decrees_captured}};
+        // A fully drained observation is confirmed by the next poll at once: write downtime runs.
+        const duration after = s.stable_drained > 0 ? cfg.poll_min : drain_poll(s, cfg);
+        const act_query_drain next{after, !s.freeze_decrees_captured};
+        return {std::move(s), next};
     }
     if (const auto* e = std::get_if<ev_error>(&ev)) {
         if (is_retryable(e->error) && !deny_window_exceeded(s, now, cfg)) {
             s.stable_drained = 0;
-            return {std::move(s), act_query_drain{drain_poll(cfg), !s.freeze_decrees_captured}};
+            const act_query_drain next{drain_poll(s, cfg), !s.freeze_decrees_captured};
+            return {std::move(s), next};
         }
         return fail(std::move(s), now, "checking the drain failed: " + e->message, e->error);
     }
@@ -324,6 +354,12 @@ const char* to_string(phase p) noexcept {
     case phase::aborted: return "aborted";
     }
     return "?";
+}
+
+duration freeze_margin_for(duration period) noexcept {
+    // The delays it covers are absolute (an RPC to the meta and applying the env: milliseconds on
+    // a healthy cluster), so it does not grow with the period beyond a second.
+    return std::clamp(period / 10, duration(250), duration(1000));
 }
 
 bool is_terminal(phase p) noexcept {

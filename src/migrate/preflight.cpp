@@ -38,12 +38,24 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
     for (const auto& t : ctx.opt.tables)
         r.tables.push_back(table_plan{t, 0, 0, false, false, {}, {}});
 
-    // 1. Both clusters reachable; names as expected.
-    auto src_info_op = ctx.source_meta->cluster_info();
+    // 1. Both clusters reachable; names as expected. A cluster that does not answer at all is
+    // told within seconds (one line, nothing changed), not after the full retry deadline that
+    // later calls get to ride out a leader election.
+    meta::meta_client_options quick;
+    quick.call_timeout = std::chrono::seconds(3);
+    quick.overall_timeout = std::chrono::seconds(10);
+    auto list_text = [](const std::vector<rpc::endpoint>& eps) {
+        std::string out;
+        for (const auto& ep : eps)
+            out += (out.empty() ? "" : ",") + ep.to_string();
+        return out;
+    };
+    meta::meta_client src_probe(ctx.pool, ctx.source_meta->metas(), quick);
+    auto src_info_op = src_probe.cluster_info();
     auto src_info = co_await std::move(src_info_op);
     if (!src_info) {
-        r.failures.push_back("source cluster unreachable (" + ctx.source_meta->leader().to_string() +
-                             "): " + msg(src_info.error()));
+        r.failures.push_back("source cluster unreachable (no meta of " + list_text(ctx.source_meta->metas()) +
+                             " answered as leader within 10 s): " + msg(src_info.error()));
         co_return r;
     }
     ctx.source_cluster = (*src_info)["cluster_name"];
@@ -52,11 +64,12 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
     if (ctx.opt.target_metas.empty()) {
         // status / abort without a target: nothing more to check at cluster level
     } else {
-        auto dst_info_op = ctx.target_meta->cluster_info();
+        meta::meta_client dst_probe(ctx.pool, ctx.target_meta->metas(), quick);
+        auto dst_info_op = dst_probe.cluster_info();
         auto dst_info = co_await std::move(dst_info_op);
         if (!dst_info) {
-            r.failures.push_back("target cluster unreachable (" + ctx.target_meta->leader().to_string() +
-                                 "): " + msg(dst_info.error()));
+            r.failures.push_back("target cluster unreachable (no meta of " + list_text(ctx.target_meta->metas()) +
+                                 " answered as leader within 10 s): " + msg(dst_info.error()));
         } else {
             ctx.target_cluster = (*dst_info)["cluster_name"];
             r.target_cluster = ctx.target_cluster;
@@ -128,6 +141,8 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
         r.failures.push_back("listing the source's tables failed: " + msg(apps.error()));
         co_return r;
     }
+    ctx.apps_snapshot = *apps;
+    ctx.apps_snapshot_at = std::chrono::steady_clock::now();
     std::optional<std::vector<meta::app_entry>> target_apps;
     // Not when the target is unreachable (already reported) or is the source itself (every table
     // would "exist on the target", which says nothing new).
@@ -295,9 +310,9 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
     }
 
     // 6. The deny window must cover at least one config-sync period plus the margin.
-    const duration margin = std::max(duration(1000), ctx.config_sync_period / 10);
-    const duration needed = (ctx.opt.fast_cutover ? std::min(*ctx.opt.fast_cutover, ctx.config_sync_period)
-                                                  : ctx.config_sync_period) + margin;
+    const duration period = ctx.opt.fast_cutover ? std::min(*ctx.opt.fast_cutover, ctx.config_sync_period)
+                                                  : ctx.config_sync_period;
+    const duration needed = period + freeze_margin_for(period);
     if (ctx.opt.max_deny <= needed)
         r.failures.push_back("--max-deny-seconds is too small: the freeze needs one config-sync period (" +
                              std::to_string(needed.count()) + " ms with margin) before the drain can even start");

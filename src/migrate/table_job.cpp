@@ -37,6 +37,8 @@ event from_status(const status& s, event ok) {
 
 } // namespace
 
+asio::awaitable<ev_sync_lowered> table_ops::lower_sync_period() { co_return ev_sync_lowered{}; }
+
 table_job::table_job(std::string table, settings cfg, std::shared_ptr<table_ops> ops,
                      job_observer* observer)
     : table_(std::move(table)), cfg_(cfg), ops_(std::move(ops)), observer_(observer) {}
@@ -130,6 +132,12 @@ asio::awaitable<event> table_job::execute(const action& a) {
         if (cancel_requested_ && !r)
             co_return ev_cancel{};
         co_return from_status(r, ev_duplication_added{});
+    }
+    if (std::holds_alternative<act_lower_sync_period>(a)) {
+        // Not cancellable: nodes half-lowered would leave the lease count wrong; the cancel is
+        // delivered right after.
+        auto op = ops_->lower_sync_period();
+        co_return co_await std::move(op);
     }
     if (std::holds_alternative<act_set_deny>(a)) {
         // Not cancellable: a half-sent SET is unknowable; the policy restores after a cancel.

@@ -351,15 +351,115 @@ TEST_CASE("backlog_poll_delay: slow far from the threshold, fast near it, always
     CHECK(backlog_poll_delay(2000, 0.0, cfg) == 5s);
 }
 
-TEST_CASE("policy: with fast cutover the freeze waits until the lowered period is in force") {
+TEST_CASE("policy: fast cutover lowers the period only near the freeze, then waits until it is in force") {
     harness h;
-    h.cfg.freeze_not_before = h.now + 25s;
+    h.cfg.fast_period = 1000ms;
+    h.cfg.fast_freeze_margin = 250ms;
     h.cfg.poll_max = 10s;
     h.to_wait_backlog();
+    // Far above the threshold with no rate: nothing is lowered yet.
+    CHECK(is<act_query_backlog>(h.feed(ev_backlog{dup_status::log, 50'000, std::nullopt, true})));
+    CHECK_FALSE(h.state.sync_lowering_requested);
+    // At the threshold: lower first, still in wait_backlog, writes untouched.
+    CHECK(is<act_lower_sync_period>(h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true})));
+    CHECK(h.state.current == phase::wait_backlog);
+    CHECK_FALSE(h.state.deny_may_be_set);
+    // The nodes lowered it; it governs their ticks only one old period later.
+    const time_point in_force = h.now + 30s;
+    CHECK(is<act_query_backlog>(h.feed(ev_sync_lowered{true, in_force})));
     auto a = h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true});
     REQUIRE(is<act_query_backlog>(a));
     CHECK(std::get<act_query_backlog>(a).after == 10s);
     CHECK_FALSE(h.state.deny_may_be_set);
-    h.advance(25s);
+    h.advance(30s);
     CHECK(is<act_set_deny>(h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true})));
+    // Never asked twice.
+    CHECK(h.state.sync_lowering_requested);
+    auto w = h.feed(ev_deny_acked{});
+    REQUIRE(is<act_wait>(w));
+    CHECK(std::get<act_wait>(w).until == h.now + 1000ms + 250ms);
+    h.advance(1250ms);
+    auto d = h.feed(ev_timer{});
+    REQUIRE(is<act_query_drain>(d));
+    // Drain polls as fast as allowed while the lowered period is in force.
+    auto d2 = h.feed(ev_drain{4, 0, false});
+    REQUIRE(is<act_query_drain>(d2));
+    CHECK(std::get<act_query_drain>(d2).after == h.cfg.poll_min);
+}
+
+TEST_CASE("policy: fast cutover lowers the period one old period ahead when the rate predicts the freeze") {
+    harness h;
+    h.cfg.fast_period = 1000ms;
+    h.cfg.config_sync_period = 30s;
+    h.cfg.threshold = 1000;
+    h.to_wait_backlog();
+    // 10 000 above the threshold at 100/s: 100 s away, more than one period.
+    CHECK(is<act_query_backlog>(h.feed(ev_backlog{dup_status::log, 11'000, 100.0, true})));
+    // 2 000 above at 100/s: 20 s away, within one period: lower now.
+    CHECK(is<act_lower_sync_period>(h.feed(ev_backlog{dup_status::log, 3'000, 100.0, true})));
+    // An incomplete reading never triggers it (checked on a fresh table).
+    harness h2;
+    h2.cfg.fast_period = 1000ms;
+    h2.to_wait_backlog();
+    CHECK(is<act_query_backlog>(h2.feed(ev_backlog{dup_status::log, 0, 100.0, false})));
+    CHECK_FALSE(h2.state.sync_lowering_requested);
+}
+
+TEST_CASE("policy: when a node did not take the lowered period, the freeze counts with the old one") {
+    harness h;
+    h.cfg.fast_period = 1000ms;
+    h.cfg.config_sync_period = 30s;
+    h.cfg.freeze_margin = 1s;
+    h.to_wait_backlog();
+    REQUIRE(is<act_lower_sync_period>(h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true})));
+    CHECK(is<act_query_backlog>(h.feed(ev_sync_lowered{false, h.now + 30s})));
+    // Not lowered everywhere: no reason to wait for it, and no reason to trust it.
+    CHECK(is<act_set_deny>(h.feed(ev_backlog{dup_status::log, 0, std::nullopt, true})));
+    auto w = h.feed(ev_deny_acked{});
+    REQUIRE(is<act_wait>(w));
+    CHECK(std::get<act_wait>(w).until == h.now + 30s + 1s);
+}
+
+TEST_CASE("policy: a resumed freeze (writes already denied by a crashed run) waits the full original period") {
+    harness h;
+    h.cfg.fast_period = 1000ms;
+    h.cfg.config_sync_period = 30s;
+    h.cfg.freeze_margin = 1s;
+    // The crashed run may have lowered the period; this run did not: the old period counts.
+    CHECK(is<act_set_deny>(h.feed(ev_start{true, dup_status::log, true})));
+    CHECK(h.state.current == phase::freeze);
+    CHECK(h.state.deny_may_be_set);
+    CHECK(h.state.backlog_at_freeze == -1);
+    auto w = h.feed(ev_deny_acked{});
+    REQUIRE(is<act_wait>(w));
+    CHECK(std::get<act_wait>(w).until == h.now + 30s + 1s);
+    h.advance(29s);
+    auto early = h.feed(ev_timer{});
+    REQUIRE(is<act_wait>(early));
+    CHECK(h.state.current == phase::wait_frozen);
+    h.advance(2s);
+    CHECK(is<act_query_drain>(h.feed(ev_timer{})));
+    CHECK(h.state.current == phase::drain);
+    CHECK_FALSE(h.state.sync_lowering_requested);
+}
+
+TEST_CASE("policy: a fully drained observation is confirmed by the next poll at once") {
+    harness h;
+    h.cfg.poll_min = 100ms;
+    h.to_drain();
+    auto a = h.feed(ev_drain{4, 3, false});
+    REQUIRE(is<act_query_drain>(a));
+    CHECK(std::get<act_query_drain>(a).after == 500ms);
+    auto b = h.feed(ev_drain{4, 4, false});
+    REQUIRE(is<act_query_drain>(b));
+    CHECK(std::get<act_query_drain>(b).after == 100ms);
+    CHECK(is<act_finish>(h.feed(ev_drain{4, 4, false})));
+    CHECK(h.state.current == phase::done);
+}
+
+TEST_CASE("freeze_margin_for: at least 250 ms, a tenth of the period, at most a second") {
+    CHECK(freeze_margin_for(1000ms) == 250ms);
+    CHECK(freeze_margin_for(3000ms) == 300ms);
+    CHECK(freeze_margin_for(30000ms) == 1000ms);
+    CHECK(freeze_margin_for(600000ms) == 1000ms);
 }

@@ -163,3 +163,18 @@ TEST_CASE("preflight: refusals are reported together and nothing is changed") {
     CHECK(mentions(w.preflight.failures, "not 'elsewhere'"));
     CHECK(state_changes(f) == 0);
 }
+
+TEST_CASE("engine close: after the report and close(), nothing of the engine keeps the io_context busy") {
+    spdlog::set_level(spdlog::level::warn);
+    sim::test::sim_fixture f(test::two_clusters(sim::generation::master, "127.0.0.1:1"));
+    asio::io_context io;
+    migrate::engine eng(io.get_executor(), dry_run_options(f, {"small"}));
+    auto r = test::run_coro(io, eng.migrate(), 30s);
+    REQUIRE(r.preflight.ok());
+    eng.close();
+    io.restart();
+    // Open sessions would keep their readers (and reconnect timers) pending: run_for would then
+    // return only at its timeout with the io_context not stopped.
+    io.run_for(5s);
+    CHECK(io.stopped());
+}

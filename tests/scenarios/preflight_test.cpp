@@ -135,15 +135,19 @@ TEST_CASE("scenario bad input: each mistake gets one line on stderr, exit 2, and
          {"-s", src, "-t", "t1", "-c", "dst", "-m", dst, "-r", "proxy"},
          "'proxy'"},
         {"an unknown table", {"-s", src, "-t", "nosuch", "-c", "dst", "-m", dst}, "'nosuch'"},
-        // The clients log each failed attempt at warn level; at error level only the verdict shows.
+        // Retries are logged at debug level only: at the default level the verdict is the one line.
         {"an unresolvable source address",
-         {"-s", "no-such-host.invalid:34601", "-t", "t1", "-c", "dst", "-m", dst, "--log-level",
-          "error"},
+         {"-s", "no-such-host.invalid:34601", "-t", "t1", "-c", "dst", "-m", dst},
          "no-such-host.invalid:34601"},
         {"an unresolvable target address",
-         {"-s", src, "-t", "t1", "-c", "dst", "-m", "no-such-host.invalid:34601", "--log-level",
-          "error"},
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", "no-such-host.invalid:34601"},
          "no-such-host.invalid:34601"},
+        {"a source meta where nothing listens",
+         {"-s", "127.0.0.1:1", "-t", "t1", "-c", "dst", "-m", dst},
+         "source cluster unreachable (no meta of 127.0.0.1:1"},
+        {"target metas where nothing listens",
+         {"-s", src, "-t", "t1", "-c", "dst", "-m", "127.0.0.1:1,127.0.0.1:2"},
+         "target cluster unreachable (no meta of 127.0.0.1:1,127.0.0.1:2"},
     };
     int n = 0;
     for (const auto& c : cases) {

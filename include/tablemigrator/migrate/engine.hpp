@@ -95,6 +95,10 @@ public:
     std::vector<std::string> interrupt();
     bool interrupted() const;
 
+    // Closes every connection the engine opened (meta and replica sessions with their reconnect
+    // timers): after the report, nothing of the engine keeps the io_context busy.
+    void close();
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

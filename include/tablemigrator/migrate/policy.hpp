@@ -47,10 +47,18 @@ struct settings {
     duration poll_max{10000};
     int drain_stable_polls = 2;                      // consecutive fully-drained observations
     bool switch_clients = false;                     // -r given
-    // Fast cutover: the lowered config-sync period is in force on every node only one *old*
-    // period after it was set (the tick already scheduled fires at the old time).
-    std::optional<time_point> freeze_not_before;
+    // Fast cutover: the lowered config-sync period (nullopt: off, or the servers cannot change
+    // it). The tool lowers it only when the table nears its freeze, and counts the freeze with it
+    // only once the nodes confirmed it and one *old* period has passed (the tick already
+    // scheduled fires at the old time).
+    std::optional<duration> fast_period;
+    duration fast_freeze_margin{250};
 };
+
+// The margin added to a config-sync period before a freeze counts as in force on every node: it
+// covers the meta-to-node propagation and the timer jitter of the tick (tens of ms on real
+// servers) plus a share of the period for nodes whose ticks drift.
+duration freeze_margin_for(duration period) noexcept;
 
 // ---- events: what the coroutine observed ----------------------------------------------------
 
@@ -82,6 +90,11 @@ struct ev_switched {                    // the MetaProxy switch finished, succes
     error_code error;                   // set when the switch did not complete
     std::string message;
 };
+struct ev_sync_lowered {                // fast cutover: the config-sync period was lowered
+    bool lowered = false;               // on every node hosting the table; false: some node kept
+                                        // the old period, so the freeze counts with the old one
+    time_point in_force_from{};         // when the lowered period governs every node's ticks
+};
 struct ev_restored {};                  // the deny env was deleted
 struct ev_timer {};                     // a wait (action_wait) ended
 struct ev_error {                       // the last action failed
@@ -91,13 +104,15 @@ struct ev_error {                       // the last action failed
 struct ev_cancel {};                    // Ctrl-C / SIGTERM / abort
 
 using event = std::variant<ev_start, ev_duplication_added, ev_duplication, ev_backlog, ev_deny_acked,
-                           ev_drain, ev_switched, ev_restored, ev_timer, ev_error, ev_cancel>;
+                           ev_drain, ev_switched, ev_sync_lowered, ev_restored, ev_timer, ev_error,
+                           ev_cancel>;
 
 // ---- actions: what the coroutine must do next ----------------------------------------------
 
 struct act_add_duplication {};
 struct act_query_duplication { duration after; };
 struct act_query_backlog { duration after; };
+struct act_lower_sync_period {};    // fast cutover: lower the period on the source nodes now
 struct act_set_deny {};
 struct act_wait { time_point until; };
 struct act_query_drain { duration after; bool capture_freeze_decrees; };
@@ -105,8 +120,9 @@ struct act_switch {};
 struct act_restore_writes { duration after; };
 struct act_finish {};               // terminal: the state says done / failed / aborted
 
-using action = std::variant<act_add_duplication, act_query_duplication, act_query_backlog, act_set_deny,
-                            act_wait, act_query_drain, act_switch, act_restore_writes, act_finish>;
+using action = std::variant<act_add_duplication, act_query_duplication, act_query_backlog,
+                            act_lower_sync_period, act_set_deny, act_wait, act_query_drain, act_switch,
+                            act_restore_writes, act_finish>;
 
 // ---- state --------------------------------------------------------------------------------
 
@@ -125,6 +141,8 @@ struct table_state {
     bool reconfig_set = false;
     bool cancel_requested = false;
     bool resume_after_restore = false;          // a rerun found writes denied before DS_LOG
+    bool sync_lowering_requested = false;       // fast cutover: act_lower_sync_period was issued
+    std::optional<time_point> fast_in_force_from; // the lowered period governs every node from then
     int restore_attempts = 0;
     std::string failure;                        // why the table failed or was aborted
     error_code error;

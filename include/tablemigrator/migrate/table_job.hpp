@@ -36,6 +36,10 @@ public:
     virtual boost::asio::awaitable<status> restore_writes() = 0;
     virtual boost::asio::awaitable<result<drain_observation>> drain_samples() = 0;
     virtual boost::asio::awaitable<ev_switched> switch_clients() = 0;
+    // Fast cutover: lower config_sync_interval_ms on the source nodes (shared with other tables)
+    // and say from when the lowered period governs them. Short and never interrupted half-way
+    // (each node has its own deadline). The default lowers nothing.
+    virtual boost::asio::awaitable<ev_sync_lowered> lower_sync_period();
 };
 
 struct phase_span {
