@@ -85,7 +85,7 @@ void add_migrate(CLI::App& app, raw_options& o) {
     app.add_option("--timeout", o.timeout_seconds, "overall deadline in seconds (0 = none)")
         ->capture_default_str();
     app.add_option("--meta-rps", o.meta_rps,
-                   "budget of polling requests per second to the source meta, shared by all tables")
+                   "requests per second to the source meta, shared by all tables (cutover requests first)")
         ->capture_default_str();
     app.add_option("--state-file", o.state_file,
                    "where --fast-cutover records the original config-sync periods (a rerun restores them)")

@@ -2,6 +2,7 @@
 // meta request budget, the fast-cutover lease, and the table_ops implementation over them.
 #pragma once
 
+#include <tablemigrator/async/request_pacer.hpp>
 #include <tablemigrator/meta/meta_client.hpp>
 #include <tablemigrator/migrate/engine.hpp>
 #include <tablemigrator/replica/replica_client.hpp>
@@ -19,21 +20,6 @@ namespace tablemigrator::migrate {
 inline constexpr const char* deny_env_key = "replica.deny_client_request";
 inline constexpr const char* deny_write_value = "timeout*write";
 inline constexpr const char* reconfig_all_value = "reconfig*all";
-
-// Token bucket shared by every table's polling: bounds the requests per second that one run sends
-// to the source meta however many tables it migrates.
-class meta_budget {
-public:
-    explicit meta_budget(double rps) : interval_(rps > 0 ? std::chrono::duration_cast<duration>(
-                                                               std::chrono::duration<double>(1.0 / rps))
-                                                         : duration(0)) {}
-    // Completes when the caller may send one request (honours cancellation: returns early).
-    boost::asio::awaitable<void> acquire();
-
-private:
-    duration interval_;
-    time_point next_free_{};
-};
 
 // Lowered config_sync_interval_ms on source replica nodes, reference-counted per node, with the
 // original values kept in a state file so a rerun after a crash restores them too.
@@ -68,7 +54,9 @@ struct run_context {
     std::string target_cluster;
     std::string zk_connect;
     duration config_sync_period{30000};
-    meta_budget budget;
+    // Every request to the source meta (bar restoring writes) takes a grant: --meta-rps bounds
+    // the rate however many tables run; requests of a cutover in progress go first.
+    async::request_pacer budget;
     sync_lease lease;
     std::vector<rpc::endpoint> alive_nodes;
     // The source's table list (with envs) from preflight, shared by the tables' start checks.

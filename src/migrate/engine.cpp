@@ -45,7 +45,7 @@ std::string msg(const error_code& ec) {
 // ---- run_context -------------------------------------------------------------------------------
 
 run_context::run_context(asio::any_io_executor e, run_options o, run_observer* obs)
-    : ex(e), opt(std::move(o)), observer(obs), pool(e), budget(opt.meta_rps_budget), lease(opt.state_file) {
+    : ex(e), opt(std::move(o)), observer(obs), pool(e), budget(e, opt.meta_rps_budget), lease(opt.state_file) {
     source_meta = std::make_unique<meta::meta_client>(pool, to_endpoints(opt.source_metas));
     if (!opt.target_metas.empty())
         target_meta = std::make_unique<meta::meta_client>(pool, to_endpoints(opt.target_metas));
@@ -56,20 +56,6 @@ replica::replica_client& run_context::replica(const rpc::endpoint& ep) {
     if (!slot)
         slot = std::make_shared<replica::replica_client>(ex, pool, ep);
     return *slot;
-}
-
-asio::awaitable<void> meta_budget::acquire() {
-    if (interval_.count() <= 0)
-        co_return;
-    const auto now = std::chrono::steady_clock::now();
-    const time_point slot = std::max(now, next_free_);
-    next_free_ = slot + interval_;
-    if (slot <= now)
-        co_return;
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer timer(ex, slot);
-    auto wait = timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    co_await std::move(wait); // a cancelled wait just returns: the caller checks its own state
 }
 
 // ---- fast cutover lease ------------------------------------------------------------------------

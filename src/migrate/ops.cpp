@@ -210,7 +210,7 @@ public:
 
     asio::awaitable<status> set_deny_write() override {
         {
-            auto wait = pace();
+            auto wait = pace(urgent);
             co_await std::move(wait);
         }
         auto op = ctx_.source_meta->set_app_envs(plan_.table, {{deny_env_key, deny_write_value}});
@@ -231,7 +231,7 @@ public:
 
     asio::awaitable<result<drain_observation>> drain_samples() override {
         {
-            auto wait = pace();
+            auto wait = pace(urgent);
             co_await std::move(wait);
         }
         auto cfg_op = ctx_.source_meta->query_config(plan_.table);
@@ -300,11 +300,11 @@ public:
             return zk::client::connect(ex, connect, zk::connect_options{});
         };
         meta::meta_client* meta = ctx_.source_meta.get();
-        meta_budget* budget = &ctx_.budget;
+        async::request_pacer* budget = &ctx_.budget;
         const std::string table = plan_.table;
         metaproxy::reconfig_fn reconfig = [meta, budget, table]() -> asio::awaitable<status> {
             {
-                auto wait = budget->acquire();
+                auto wait = budget->acquire(async::request_pacer::priority::urgent);
                 co_await std::move(wait);
             }
             auto op = meta->set_app_envs(table, {{deny_env_key, reconfig_all_value}});
@@ -330,12 +330,13 @@ public:
 
 private:
     static constexpr std::chrono::seconds apps_snapshot_max_age{30};
+    static constexpr auto urgent = async::request_pacer::priority::urgent;
     static constexpr std::chrono::seconds primaries_max_age{10};
 
     // Every request to the source meta passes the run's budget (--meta-rps), except deleting the
     // deny env: restoring writes never queues behind other tables' polls.
-    asio::awaitable<void> pace() {
-        auto op = ctx_.budget.acquire();
+    asio::awaitable<void> pace(async::request_pacer::priority p = async::request_pacer::priority::normal) {
+        auto op = ctx_.budget.acquire(p);
         co_await std::move(op);
     }
 
@@ -366,7 +367,7 @@ private:
     // minus this duplication's replica_confirmed_decree, per partition.
     asio::awaitable<result<ev_backlog>> primaries_backlog() {
         {
-            auto wait = pace();
+            auto wait = pace(urgent);
             co_await std::move(wait);
         }
         auto cfg_op = ctx_.source_meta->query_config(plan_.table);

@@ -1,6 +1,7 @@
 // Unit tests for the async helpers: with_timeout, task_group, the clocks and spawn_logged.
 // Every coroutine runs under run_coro's deadline; sleeps use the manual clock, never wall time.
 #include <tablemigrator/async/clock.hpp>
+#include <tablemigrator/async/request_pacer.hpp>
 #include <tablemigrator/async/spawn.hpp>
 #include <tablemigrator/async/task_group.hpp>
 #include <tablemigrator/async/with_timeout.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -453,4 +456,67 @@ TEST_CASE("task_group: a joiner that was already cancelled cancels the children 
     REQUIRE(failures_seen.has_value());
     CHECK(*failures_seen == 2);
     CHECK(clock.sleepers() == 0);
+}
+
+// ---- request_pacer ---------------------------------------------------------------------------
+
+namespace {
+
+asio::awaitable<void> take(tablemigrator::async::request_pacer& p, tablemigrator::async::request_pacer::priority prio,
+                           std::vector<std::string>& order, std::string name) {
+    auto op = p.acquire(prio);
+    co_await std::move(op);
+    order.push_back(std::move(name));
+}
+
+} // namespace
+
+TEST_CASE("request_pacer: urgent waiters are granted before queued normal ones, FIFO within a priority") {
+    using tablemigrator::async::request_pacer;
+    asio::io_context io;
+    request_pacer pacer(io.get_executor(), 20); // one grant per 50 ms
+    std::vector<std::string> order;
+    for (const char* n : {"n1", "n2", "n3"})
+        asio::co_spawn(io, take(pacer, request_pacer::priority::normal, order, n), asio::detached);
+    // Queued after the normal ones, granted right after the one already under way.
+    asio::co_spawn(io, take(pacer, request_pacer::priority::urgent, order, "u1"), asio::detached);
+    asio::co_spawn(io, take(pacer, request_pacer::priority::urgent, order, "u2"), asio::detached);
+    const auto start = std::chrono::steady_clock::now();
+    io.run_for(5s);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    REQUIRE(order.size() == 5);
+    CHECK(order == std::vector<std::string>{"n1", "u1", "u2", "n2", "n3"});
+    // Five grants are at least four intervals apart in total (a rate bound, not a speed claim).
+    CHECK(elapsed >= 4 * 50ms - 5ms);
+    CHECK(pacer.waiting() == 0);
+}
+
+TEST_CASE("request_pacer: a cancelled waiter gives up its place; rps <= 0 never waits") {
+    using tablemigrator::async::request_pacer;
+    asio::io_context io;
+    request_pacer pacer(io.get_executor(), 2); // one grant per 500 ms
+    std::vector<std::string> order;
+    asio::co_spawn(io, take(pacer, request_pacer::priority::normal, order, "first"), asio::detached);
+    asio::cancellation_signal cancel;
+    bool cancelled_done = false;
+    asio::co_spawn(io, take(pacer, request_pacer::priority::normal, order, "cancelled"),
+                   asio::bind_cancellation_slot(cancel.slot(), [&](std::exception_ptr) { cancelled_done = true; }));
+    asio::co_spawn(io, take(pacer, request_pacer::priority::normal, order, "third"), asio::detached);
+    io.run_for(100ms);
+    CHECK(pacer.waiting() == 2);
+    cancel.emit(asio::cancellation_type::terminal);
+    io.run_for(100ms);
+    CHECK(cancelled_done);
+    CHECK(pacer.waiting() == 1);
+    io.run_for(3s);
+    CHECK(std::find(order.begin(), order.end(), "third") != order.end());
+    CHECK(pacer.waiting() == 0);
+
+    request_pacer unlimited(io.get_executor(), 0);
+    std::vector<std::string> fast;
+    for (int i = 0; i < 100; ++i)
+        asio::co_spawn(io, take(unlimited, request_pacer::priority::normal, fast, "x"), asio::detached);
+    io.restart();
+    io.poll();
+    CHECK(fast.size() == 100);
 }

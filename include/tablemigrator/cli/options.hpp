@@ -34,7 +34,7 @@ struct raw_options {
     std::string log_file;
     bool create_missing = false;
     bool remove_duplication = false;         // abort only
-    double meta_rps = 50;                    // polling budget per source meta
+    double meta_rps = 200;                   // request budget to the source meta (all tables)
     std::string state_file = "table-migrator.state.json";
 };
 
@@ -66,7 +66,7 @@ struct run_config {
     std::optional<std::string> log_file;
     bool create_missing = false;
     bool remove_duplication = false;
-    double meta_rps = 50;
+    double meta_rps = 200;
     std::optional<std::string> state_file;
 };
 

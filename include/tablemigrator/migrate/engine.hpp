@@ -37,7 +37,7 @@ struct run_options {
     std::optional<duration> timeout;
     bool create_missing = false;
     bool remove_duplication = false;            // abort
-    double meta_rps_budget = 50;                // polling requests per second to the source meta
+    double meta_rps_budget = 200;               // requests per second to the source meta (all tables)
     std::optional<std::string> state_file;      // fast-cutover originals survive a crash here
     metaproxy::switch_hooks switch_hooks;       // tests: faults between reading and writing the entry
 };
