@@ -76,6 +76,7 @@ void table_view::on_phase(migrate::phase to, const migrate::table_state& s, time
         deny_end = now;
     if (to == migrate::phase::drain)
         drained = 0;
+    freeze_in_force_at = s.freeze_in_force_at;
     if (!s.failure.empty())
         failure = s.failure;
 }
@@ -140,9 +141,13 @@ std::optional<migrate::duration> eta_to_next_phase(const table_view& t, time_poi
         return migrate::duration(static_cast<std::int64_t>(std::ceil(secs * 1000.0)));
     }
     case migrate::phase::wait_frozen: {
-        // The engine waits one period plus max(1 s, period / 10) after the meta's ack.
-        const auto wait = s.config_sync_period + std::max(migrate::duration(1000), s.config_sync_period / 10);
-        const auto left = std::chrono::duration_cast<migrate::duration>(t.phase_started + wait - now);
+        // The engine said when it counts the freeze (the period it uses depends on fast cutover);
+        // otherwise one period plus the engine's margin after the meta's ack.
+        const time_point until = t.freeze_in_force_at
+                                     ? *t.freeze_in_force_at
+                                     : t.phase_started + s.config_sync_period +
+                                           migrate::freeze_margin_for(s.config_sync_period);
+        const auto left = std::chrono::duration_cast<migrate::duration>(until - now);
         return std::max(left, migrate::duration(0));
     }
     default:

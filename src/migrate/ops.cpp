@@ -44,11 +44,7 @@ public:
 
     asio::awaitable<result<ev_start>> inspect() override {
         ev_start st;
-        {
-            auto wait = pace();
-            co_await std::move(wait);
-        }
-        auto dup_op = ctx_.source_meta->query_duplication(plan_.table);
+        auto dup_op = paced_duplications();
         auto dups = co_await std::move(dup_op);
         if (!dups)
             co_return fail<ev_start>(dups.error());
@@ -117,11 +113,7 @@ public:
     }
 
     asio::awaitable<result<ev_duplication>> query_duplication() override {
-        {
-            auto wait = pace();
-            co_await std::move(wait);
-        }
-        auto op = ctx_.source_meta->query_duplication(plan_.table);
+        auto op = paced_duplications();
         auto dups = co_await std::move(op);
         if (!dups)
             co_return fail<ev_duplication>(dups.error());
@@ -135,11 +127,7 @@ public:
     }
 
     asio::awaitable<result<ev_backlog>> query_backlog() override {
-        {
-            auto wait = pace();
-            co_await std::move(wait);
-        }
-        auto op = ctx_.source_meta->query_duplication(plan_.table);
+        auto op = paced_duplications();
         auto dups = co_await std::move(op);
         if (!dups)
             co_return fail<ev_backlog>(dups.error());
@@ -230,21 +218,14 @@ public:
     }
 
     asio::awaitable<result<drain_observation>> drain_samples() override {
-        {
-            auto wait = pace(urgent);
-            co_await std::move(wait);
-        }
-        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg_op = paced_config(urgent);
         auto cfg = co_await std::move(cfg_op);
         if (!cfg)
             co_return fail<drain_observation>(cfg.error());
         drain_observation obs;
         obs.partition_count = cfg->partition_count;
-        std::map<rpc::endpoint, std::vector<std::int32_t>> by_primary;
-        for (const auto& p : cfg->partitions)
-            if (p.primary)
-                by_primary[*p.primary].push_back(p.partition_index);
-        for (const auto& [ep, pidxs] : by_primary) {
+        const auto groups = by_primary(*cfg); // named: the loop body co_awaits
+        for (const auto& [ep, pidxs] : groups) {
             // No co_await inside a conditional expression (g++ 12 coroutine miscompilation).
             result<std::vector<drain_sample>> samples{std::vector<drain_sample>{}};
             if (ctx_.generation == replica::server_generation::master) {
@@ -340,6 +321,33 @@ private:
         co_await std::move(op);
     }
 
+    asio::awaitable<result<meta::duplication_list>> paced_duplications() {
+        {
+            auto wait = pace();
+            co_await std::move(wait);
+        }
+        auto op = ctx_.source_meta->query_duplication(plan_.table);
+        co_return co_await std::move(op);
+    }
+
+    asio::awaitable<result<meta::table_config>>
+    paced_config(async::request_pacer::priority p = async::request_pacer::priority::normal) {
+        {
+            auto wait = pace(p);
+            co_await std::move(wait);
+        }
+        auto op = ctx_.source_meta->query_config(plan_.table);
+        co_return co_await std::move(op);
+    }
+
+    static std::map<rpc::endpoint, std::vector<std::int32_t>> by_primary(const meta::table_config& cfg) {
+        std::map<rpc::endpoint, std::vector<std::int32_t>> out;
+        for (const auto& p : cfg.partitions)
+            if (p.primary)
+                out[*p.primary].push_back(p.partition_index);
+        return out;
+    }
+
     // The table's primaries, from a query-config at most primaries_max_age old (2.4/2.5 backlog
     // polls need them every time; they move rarely, and a move shows as an incomplete reading,
     // which drops the cache).
@@ -347,11 +355,7 @@ private:
         const auto now = std::chrono::steady_clock::now();
         if (primaries_at_ != time_point{} && now - primaries_at_ < primaries_max_age)
             co_return primaries_;
-        {
-            auto wait = pace();
-            co_await std::move(wait);
-        }
-        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg_op = paced_config();
         auto cfg = co_await std::move(cfg_op);
         if (!cfg)
             co_return fail<std::set<rpc::endpoint>>(cfg.error());
@@ -366,20 +370,13 @@ private:
     // master: this table's backlog as its primaries see it (replica.query-progress): committed
     // minus this duplication's replica_confirmed_decree, per partition.
     asio::awaitable<result<ev_backlog>> primaries_backlog() {
-        {
-            auto wait = pace(urgent);
-            co_await std::move(wait);
-        }
-        auto cfg_op = ctx_.source_meta->query_config(plan_.table);
+        auto cfg_op = paced_config(urgent);
         auto cfg = co_await std::move(cfg_op);
         if (!cfg)
             co_return fail<ev_backlog>(cfg.error());
-        std::map<rpc::endpoint, std::vector<std::int32_t>> by_primary;
-        for (const auto& p : cfg->partitions)
-            if (p.primary)
-                by_primary[*p.primary].push_back(p.partition_index);
         std::vector<partition_progress> parts;
-        for (const auto& [ep, pidxs] : by_primary) {
+        const auto groups = by_primary(*cfg); // named: the loop body co_awaits
+        for (const auto& [ep, pidxs] : groups) {
             auto op = master_samples(ep, pidxs);
             auto samples = co_await std::move(op);
             if (!samples)

@@ -225,6 +225,7 @@ decision on_freeze(table_state s, const event& ev, time_point now, const setting
     if (std::holds_alternative<ev_deny_acked>(ev)) {
         s.deny_acked = now;
         const time_point effective = freeze_effective(s, now, cfg); // before s is moved from
+        s.freeze_in_force_at = effective;
         return enter(std::move(s), phase::wait_frozen, now, act_wait{effective});
     }
     if (const auto* e = std::get_if<ev_error>(&ev))

@@ -95,11 +95,36 @@ TEST_CASE("ETA in wait_frozen is the rest of one config-sync period plus the eng
     t.table = "t";
     t.on_phase(phase::wait_frozen, migrate::table_state{}, t0);
     cli::view_settings s;
-    s.config_sync_period = 30s; // margin max(1 s, 3 s) = 3 s
-    CHECK(cli::eta_to_next_phase(t, t0 + 10s, s) == duration(23s));
-    s.config_sync_period = 2s; // margin 1 s
-    CHECK(cli::eta_to_next_phase(t, t0 + 1s, s) == duration(2s));
+    s.config_sync_period = 30s; // margin min(1 s, 3 s) = 1 s
+    CHECK(cli::eta_to_next_phase(t, t0 + 10s, s) == duration(21s));
+    s.config_sync_period = 2s; // margin max(250 ms, 200 ms) = 250 ms
+    CHECK(cli::eta_to_next_phase(t, t0 + 1s, s) == duration(1250ms));
     CHECK(cli::eta_to_next_phase(t, t0 + 1h, s) == duration(0));
+}
+
+TEST_CASE("ETA in wait_frozen follows the instant the engine gave (fast cutover, resumed freeze)") {
+    table_view t;
+    t.table = "t";
+    migrate::table_state st;
+    st.freeze_in_force_at = t0 + 1250ms; // lowered period 1 s + 250 ms margin
+    t.on_phase(phase::wait_frozen, st, t0);
+    cli::view_settings s;
+    s.config_sync_period = 30s; // the original period is not what the engine waits for
+    CHECK(cli::eta_to_next_phase(t, t0 + 250ms, s) == duration(1s));
+}
+
+TEST_CASE("a resumed freeze is printed as such, not with a backlog of -1") {
+    std::ostringstream out;
+    cli::console_observer o(out, cli::output_mode::plain);
+    migrate::table_state resumed;
+    resumed.deny_may_be_set = true; // backlog_at_freeze stays -1: never measured by this run
+    o.on_phase("t", phase::duplicate, phase::freeze, resumed);
+    CHECK(out.str().find("backlog -1") == std::string::npos);
+    CHECK(out.str().find("resumed") != std::string::npos);
+    migrate::table_state fresh;
+    fresh.backlog_at_freeze = 42;
+    o.on_phase("u", phase::wait_backlog, phase::freeze, fresh);
+    CHECK(out.str().find("u: wait_backlog -> freeze (backlog 42)") != std::string::npos);
 }
 
 TEST_CASE("no ETA is invented for the checkpoint copy or the drain") {

@@ -43,6 +43,7 @@ struct table_view {
     std::optional<time_point> last_backlog_at;
     int drained = -1;                          // drain phase: partitions confirmed
     int partitions = 0;
+    std::optional<time_point> freeze_in_force_at; // wait_frozen: when the engine counts the freeze
     std::optional<time_point> deny_start;      // write-deny window (from the deny request)
     std::optional<time_point> deny_end;        // switch, restore or end of the table
     std::optional<migrate::duration> final_deny; // from the report, when the table is done

@@ -131,6 +131,7 @@ struct table_state {
     time_point phase_started{};
     std::optional<time_point> deny_requested;   // start of the write-deny window (conservative)
     std::optional<time_point> deny_acked;
+    std::optional<time_point> freeze_in_force_at; // when wait_frozen ends (set on the meta's ack)
     std::optional<time_point> frozen_at;        // deny known to be in force on every node
     std::int64_t backlog_at_freeze = -1;
     std::int64_t last_backlog = -1;
