@@ -21,6 +21,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_META_RPS = 200  # table-migrator's --meta-rps default (include/tablemigrator/cli/options.hpp)
 
 # Real-server timings (pegasus-progress-and-cutover.md §6.1) and the tiny ones of the smoke test.
 FULL = {
@@ -585,7 +586,7 @@ class Bench:
             if base is None:
                 base = wall
             phases = self.phase_totals(events)
-            res = {"tables": n, "meta_rps_budget": rps or 50, "wall_s": round(wall, 1), "wall_ratio": round(wall / base, 2),
+            res = {"tables": n, "meta_rps_budget": rps or DEFAULT_META_RPS, "wall_s": round(wall, 1), "wall_ratio": round(wall / base, 2),
                    "extra_s": round(wall - base, 1), "rss_mb": round(self.last_peak_rss_kb / 1024, 1),
                    "ru_maxrss_mb": round(ru.ru_maxrss / 1024, 1),
                    "cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "meta_rps_max": meta_max,
@@ -808,7 +809,7 @@ def write_doc(path, bench, elapsed_s):
                 f"sync {s['dup_ms']} ms, checkpoint copy {s['checkpoint_ms']} ms, shipping "
                 f"{s['shipping_rate']} mutations/s per partition; each table preloaded with "
                 f"{s['preload_rate']} writes/s for {s['preload_s']} s; one run of the tool without `-r` "
-                f"(each table ends frozen and drained), default `--meta-rps 50`.", "",
+                f"(each table ends frozen and drained), default `--meta-rps {DEFAULT_META_RPS}`.", "",
                 "| tables | `--meta-rps` | wall s | wall ratio | extra s | peak RSS MB | CPU s | meta rps max | "
                 "longest phase per table (ms) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for key in sorted((k for k in r if k.startswith("scale-")), key=lambda k: (len(k), k)):
