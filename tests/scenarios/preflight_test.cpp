@@ -173,3 +173,15 @@ TEST_CASE("scenario --dry-run: the plan is printed, exit 0, and nothing changes"
     CHECK_FALSE(s.duplication("t1").has_value());
     CHECK(s.update_config_requests() == 0);
 }
+
+TEST_CASE("scenario status and abort: an unreachable source is one line and exit 2, within seconds") {
+    scenario s;
+    for (const std::string verb : {"status", "abort"}) {
+        CAPTURE(verb);
+        std::vector<std::string> args{verb, "-s", "127.0.0.1:1", "-t", "t1"};
+        if (verb == "abort") // abort restores what a crashed --fast-cutover run left: it reads the state file
+            args.insert(args.end(), {"--state-file", s.state_file()});
+        auto r = s.run(args, verb + "-unreachable", 30s);
+        expect_refused(s, r, "source cluster unreachable (no meta of 127.0.0.1:1");
+    }
+}
