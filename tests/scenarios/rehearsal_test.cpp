@@ -98,3 +98,8 @@ TEST_CASE("scenario rehearsal: pegasus-load + table-migrator + verify, three tab
           "together, missing 0 (2.4)") {
     rehearsal(sim::generation::v2_4);
 }
+
+TEST_CASE("scenario rehearsal: pegasus-load + table-migrator + verify, three tables switched "
+          "together, missing 0 (2.5)") {
+    rehearsal(sim::generation::v2_5);
+}
