@@ -343,8 +343,27 @@ asio::awaitable<run_report> engine::migrate() {
             r.table = plan.table;
             r.outcome = phase::done;
             r.entry_switched = true;
+            r.reconfig_set = true;
+            // The entry names the target but the source still only denies writes: an earlier run
+            // died between the MetaProxy write and reconfig*all (it switches only drained tables).
+            // Without it, clients that still reach the source time out forever instead of being
+            // redirected: finish the switch.
+            if (plan.deny_env == deny_write_value) {
+                auto op = ctx.source_meta->set_app_envs(plan.table, {{deny_env_key, reconfig_all_value}});
+                auto set = co_await std::move(op);
+                if (set) {
+                    out.notes.push_back(plan.table + ": already switched to " + ctx.opt.target_cluster +
+                                        "; reconfig*all set on the source (an earlier run stopped before it)");
+                } else {
+                    r.outcome = phase::failed;
+                    r.reconfig_set = false;
+                    r.failure = "the MetaProxy entry names the target but setting reconfig*all on the source "
+                                "failed: " + msg(set.error()) + " (writes stay denied on the source; rerun)";
+                }
+            } else {
+                out.notes.push_back(plan.table + ": already switched to " + ctx.opt.target_cluster + "; left alone");
+            }
             impl_->reports.push_back(r);
-            out.notes.push_back(plan.table + ": already switched to " + ctx.opt.target_cluster + "; left alone");
             continue;
         }
         group.spawn(plan.table, impl_->run_table(plan));

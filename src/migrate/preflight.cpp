@@ -35,8 +35,11 @@ bool preflight_report::ok() const {
 
 asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
     preflight_report r;
-    for (const auto& t : ctx.opt.tables)
-        r.tables.push_back(table_plan{t, 0, 0, false, false, {}, {}});
+    for (const auto& t : ctx.opt.tables) {
+        table_plan plan;
+        plan.table = t;
+        r.tables.push_back(std::move(plan));
+    }
 
     // 1. Both clusters reachable; names as expected. A cluster that does not answer at all is
     // told within seconds (one line, nothing changed), not after the full retry deadline that
@@ -168,6 +171,8 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
         }
         plan.app_id = it->app_id;
         plan.partition_count = it->partition_count;
+        if (const auto d = it->envs.find(deny_env_key); d != it->envs.end())
+            plan.deny_env = d->second;
         if (!power_of_two(plan.partition_count))
             plan.warnings.push_back("partition count " + std::to_string(plan.partition_count) +
                                     " is not a power of two >= 2: the Go client refuses such tables");

@@ -58,6 +58,7 @@ struct sim_options {
     std::vector<table_spec> target_tables; // tables that already exist on the target
     std::string target_name = "dst";
     std::chrono::milliseconds config_sync{300};
+    std::chrono::milliseconds checkpoint_copy{300}; // how long a new duplication stays before DS_LOG
 };
 
 inline sim::sim_config make_config(const sim_options& o, const std::string& zk) {
@@ -73,7 +74,7 @@ inline sim::sim_config make_config(const sim_options& o, const std::string& zk) 
         c.timing.config_sync_interval = o.config_sync;
         c.timing.duplication_sync_period = 200ms;
         c.timing.perf_counter_interval = 200ms;
-        c.timing.checkpoint_copy_duration = 300ms;
+        c.timing.checkpoint_copy_duration = o.checkpoint_copy;
         c.timing.shipping_rate = 2000;
         c.timing.group_check_interval = 300ms;
         c.timing.meta_persist_throttle = 100ms;
@@ -273,6 +274,32 @@ public:
                 if (d.app_id == t->app_id && d.remote_cluster == opts_.target_name)
                     return d.status;
             return std::nullopt;
+        });
+    }
+
+    // How many duplications of the table to the target exist (any status but removed).
+    int duplication_count(const std::string& table) {
+        return sim_.on_sim([&] {
+            auto& c = sim_.sim().cluster("src");
+            auto* t = c.find_table(table);
+            REQUIRE(t != nullptr);
+            int n = 0;
+            for (const auto& [id, d] : c.dups)
+                if (d.app_id == t->app_id && d.remote_cluster == opts_.target_name &&
+                    d.status != sim::dup_status::removed)
+                    ++n;
+            return n;
+        });
+    }
+
+    // Sets an env of a source table directly in the sim's model (emulates what an earlier run left).
+    void set_env(const std::string& table, const std::string& key, const std::string& value) {
+        sim_.on_sim([&] {
+            auto* t = sim_.sim().cluster("src").find_table(table);
+            REQUIRE(t != nullptr);
+            t->envs[key] = value;
+            ++t->envs_version; // the nodes apply it at their next config sync
+            return 0;
         });
     }
 

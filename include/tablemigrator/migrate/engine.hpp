@@ -49,6 +49,7 @@ struct table_plan {
     std::int32_t partition_count = 0;
     bool already_switched = false;              // the MetaProxy entry already names the target
     bool rerun = false;                         // the target table is our duplication's follower
+    std::string deny_env;                       // the source's replica.deny_client_request ("" = unset)
     std::vector<std::string> failures;
     std::vector<std::string> warnings;
 };
