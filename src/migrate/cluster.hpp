@@ -69,6 +69,13 @@ struct run_context {
 
 boost::asio::awaitable<preflight_report> run_preflight(run_context& ctx);
 
+// Reachability in seconds: cluster_info through a short-deadline client over the same metas.
+inline constexpr std::chrono::seconds probe_deadline{10};
+boost::asio::awaitable<result<std::map<std::string, std::string>>> probe_cluster(run_context& ctx,
+                                                                               const meta::meta_client& client);
+// "<role> cluster unreachable (no meta of a,b answered as leader within 10 s): <error>"
+std::string unreachable_message(const std::string& role, const meta::meta_client& client, const error_code& ec);
+
 std::shared_ptr<table_ops> make_table_ops(run_context& ctx, const table_plan& plan);
 
 // Fast cutover: lower the period on every alive source node (the first holder does the RPC) and

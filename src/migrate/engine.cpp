@@ -40,22 +40,16 @@ std::string msg(const error_code& ec) {
     return ec.message();
 }
 
-// status and abort: a source that does not answer is said within seconds, in one line, before
-// any request that would ride out the meta client's full retry deadline.
-asio::awaitable<std::optional<std::string>> source_unreachable(run_context& ctx) {
-    meta::meta_client_options quick;
-    quick.call_timeout = std::chrono::seconds(3);
-    quick.overall_timeout = std::chrono::seconds(10);
-    meta::meta_client probe(ctx.pool, ctx.source_meta->metas(), quick);
-    auto op = probe.cluster_info();
+// status and abort: a source that does not answer is said within seconds, in one line (exit 2),
+// before any request that would ride out the meta client's full retry deadline.
+asio::awaitable<bool> refuse_if_unreachable(run_context& ctx, run_report& out) {
+    auto op = probe_cluster(ctx, *ctx.source_meta);
     auto info = co_await std::move(op);
     if (info)
-        co_return std::nullopt;
-    std::string list;
-    for (const auto& ep : ctx.source_meta->metas())
-        list += (list.empty() ? "" : ",") + ep.to_string();
-    co_return "source cluster unreachable (no meta of " + list + " answered as leader within 10 s): " +
-        msg(info.error());
+        co_return false;
+    out.preflight.failures.push_back(unreachable_message("source", *ctx.source_meta, info.error()));
+    out.exit_code = 2;
+    co_return true;
 }
 
 } // namespace
@@ -458,13 +452,10 @@ asio::awaitable<run_report> engine::status() {
     auto& ctx = impl_->ctx;
     run_report out;
     {
-        auto probe_op = source_unreachable(ctx);
-        auto down = co_await std::move(probe_op);
-        if (down) {
-            out.preflight.failures.push_back(*down);
-            out.exit_code = 2;
+        auto probe_op = refuse_if_unreachable(ctx, out);
+        const bool refused = co_await std::move(probe_op);
+        if (refused)
             co_return out;
-        }
     }
     auto apps_op = ctx.source_meta->list_apps(meta::app_status::invalid);
     auto apps = co_await std::move(apps_op);
@@ -520,13 +511,10 @@ asio::awaitable<run_report> engine::abort() {
     auto& ctx = impl_->ctx;
     run_report out;
     {
-        auto probe_op = source_unreachable(ctx);
-        auto down = co_await std::move(probe_op);
-        if (down) {
-            out.preflight.failures.push_back(*down);
-            out.exit_code = 2;
+        auto probe_op = refuse_if_unreachable(ctx, out);
+        const bool refused = co_await std::move(probe_op);
+        if (refused)
             co_return out;
-        }
     }
     {
         // A crashed --fast-cutover run may have left source nodes on the lowered period.

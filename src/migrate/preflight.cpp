@@ -33,6 +33,27 @@ bool preflight_report::ok() const {
     return std::all_of(tables.begin(), tables.end(), [](const table_plan& t) { return t.failures.empty(); });
 }
 
+asio::awaitable<result<std::map<std::string, std::string>>> probe_cluster(run_context& ctx,
+                                                                         const meta::meta_client& client) {
+    // A cluster that does not answer at all is told within seconds (one line, nothing changed),
+    // not after the full retry deadline that later calls get to ride out a leader election.
+    meta::meta_client_options quick;
+    quick.call_timeout = std::chrono::seconds(3);
+    quick.overall_timeout = probe_deadline;
+    meta::meta_client probe(ctx.pool, client.metas(), quick);
+    auto op = probe.cluster_info();
+    co_return co_await std::move(op);
+}
+
+std::string unreachable_message(const std::string& role, const meta::meta_client& client, const error_code& ec) {
+    std::string list;
+    for (const auto& ep : client.metas())
+        list += (list.empty() ? "" : ",") + ep.to_string();
+    return role + " cluster unreachable (no meta of " + list + " answered as leader within " +
+           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(probe_deadline).count()) +
+           " s): " + msg(ec);
+}
+
 asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
     preflight_report r;
     for (const auto& t : ctx.opt.tables) {
@@ -41,24 +62,11 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
         r.tables.push_back(std::move(plan));
     }
 
-    // 1. Both clusters reachable; names as expected. A cluster that does not answer at all is
-    // told within seconds (one line, nothing changed), not after the full retry deadline that
-    // later calls get to ride out a leader election.
-    meta::meta_client_options quick;
-    quick.call_timeout = std::chrono::seconds(3);
-    quick.overall_timeout = std::chrono::seconds(10);
-    auto list_text = [](const std::vector<rpc::endpoint>& eps) {
-        std::string out;
-        for (const auto& ep : eps)
-            out += (out.empty() ? "" : ",") + ep.to_string();
-        return out;
-    };
-    meta::meta_client src_probe(ctx.pool, ctx.source_meta->metas(), quick);
-    auto src_info_op = src_probe.cluster_info();
+    // 1. Both clusters reachable; names as expected.
+    auto src_info_op = probe_cluster(ctx, *ctx.source_meta);
     auto src_info = co_await std::move(src_info_op);
     if (!src_info) {
-        r.failures.push_back("source cluster unreachable (no meta of " + list_text(ctx.source_meta->metas()) +
-                             " answered as leader within 10 s): " + msg(src_info.error()));
+        r.failures.push_back(unreachable_message("source", *ctx.source_meta, src_info.error()));
         co_return r;
     }
     ctx.source_cluster = (*src_info)["cluster_name"];
@@ -67,12 +75,10 @@ asio::awaitable<preflight_report> run_preflight(run_context& ctx) {
     if (ctx.opt.target_metas.empty()) {
         // status / abort without a target: nothing more to check at cluster level
     } else {
-        meta::meta_client dst_probe(ctx.pool, ctx.target_meta->metas(), quick);
-        auto dst_info_op = dst_probe.cluster_info();
+        auto dst_info_op = probe_cluster(ctx, *ctx.target_meta);
         auto dst_info = co_await std::move(dst_info_op);
         if (!dst_info) {
-            r.failures.push_back("target cluster unreachable (no meta of " + list_text(ctx.target_meta->metas()) +
-                                 " answered as leader within 10 s): " + msg(dst_info.error()));
+            r.failures.push_back(unreachable_message("target", *ctx.target_meta, dst_info.error()));
         } else {
             ctx.target_cluster = (*dst_info)["cluster_name"];
             r.target_cluster = ctx.target_cluster;
