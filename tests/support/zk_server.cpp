@@ -13,8 +13,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <string>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -211,9 +214,39 @@ void zk_server::restart() {
     start();
 }
 
+namespace {
+
+// True when every thread of `pid` is stopped ('T' in /proc/<pid>/task/<tid>/stat).
+bool all_threads_stopped(pid_t pid) {
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    std::error_code ec;
+    bool any = false;
+    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+        std::ifstream in(t.path() / "stat");
+        std::string line;
+        std::getline(in, line);
+        const auto paren = line.rfind(')');
+        if (paren == std::string::npos || paren + 2 >= line.size())
+            return false;
+        const char state = line[paren + 2];
+        if (state != 'T' && state != 't')
+            return false;
+        any = true;
+    }
+    return any && !ec;
+}
+
+} // namespace
+
 void zk_server::pause() {
-    if (pid_ > 0)
-        ::kill(pid_, SIGSTOP);
+    if (pid_ <= 0)
+        return;
+    ::kill(pid_, SIGSTOP);
+    // kill() returns before every JVM thread has stopped: a thread already running could still
+    // answer a request sent right after pause(). Wait until all of them are stopped (bounded).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!all_threads_stopped(pid_) && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 void zk_server::resume() {
