@@ -232,8 +232,18 @@ asio::awaitable<switch_outcome> switch_table(zk_connector connect, switch_reques
                        "cannot connect to ZooKeeper for " + path);
     std::shared_ptr<zk::client> zk = *session;
 
-    // 1. Read.
+    // 1. Read. Nothing is written yet, so a read that loses its connection (a ZooKeeper restart,
+    // for instance another table's switch meeting one) is simply tried again on a usable session.
+    if (hooks.before_read)
+        co_await hooks.before_read(*zk);
     auto current = co_await zk->get(path);
+    for (int attempt = 0; attempt < 3 && !current && outcome_unknown(current.error()); ++attempt) {
+        auto s = co_await usable_session(zk, connect, req.verify_timeout);
+        if (!s)
+            break;
+        zk = *s;
+        current = co_await zk->get(path);
+    }
     std::optional<std::string> old_data;
     std::int32_t old_version = -1;
     if (current) {

@@ -14,6 +14,8 @@
 #include <doctest/doctest.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 using namespace tablemigrator;
 using namespace tablemigrator::metaproxy;
 namespace asio = boost::asio;
@@ -204,6 +206,34 @@ TEST_CASE("metaproxy switch: a concurrent writer between read and write stops th
         REQUIRE(now.has_value());
         CHECK(now->data == theirs);
     }, 30s);
+}
+
+TEST_CASE("metaproxy switch: a ZooKeeper restart before the first read is ridden out, and the switch completes") {
+    fixture f;
+    test::run_with_deadline(f.io, [&]() -> asio::awaitable<void> {
+        {
+            auto admin = co_await f.admin();
+            co_await seed(admin, "/metaproxy/temp", source_json);
+            admin->close();
+        }
+        switch_hooks hooks;
+        std::thread restarter;
+        hooks.before_read = [&](zk::client&) -> asio::awaitable<void> {
+            // The read goes to a stopped server and is pending when the server dies and comes
+            // back: the client sees a connection loss for it, not just a slow answer.
+            f.srv->pause();
+            restarter = std::thread([&] {
+                std::this_thread::sleep_for(300ms);
+                f.srv->restart();
+            });
+            co_return;
+        };
+        auto out = co_await switch_table(f.connector(), request(), f.reconfig(), hooks);
+        restarter.join();
+        CHECK_MESSAGE(!out.error, out.message);
+        CHECK(out.entry_state == st::switched);
+        CHECK(f.reconfig_calls == 1);
+    }, 60s);
 }
 
 TEST_CASE("metaproxy switch: a session that expires before the write leaves the entry unchanged") {

@@ -99,6 +99,8 @@ using zk_connector = std::function<boost::asio::awaitable<result<std::shared_ptr
 using reconfig_fn = std::function<boost::asio::awaitable<status>()>;
 
 struct switch_hooks {
+    // Runs once the session is open, before the entry is first read (tests inject outages).
+    std::function<boost::asio::awaitable<void>(zk::client&)> before_read;
     // Runs between reading the entry and writing it (tests inject concurrent writers, outages).
     std::function<boost::asio::awaitable<void>(zk::client&)> before_write;
 };
@@ -106,7 +108,8 @@ struct switch_hooks {
 // Reads, decides, writes with compare-and-set, reads back, then calls set_reconfig (also when
 // the entry was already switched, so a re-run completes an interrupted switch). Never throws for
 // expected failures: the outcome says where it stopped and in which state the entry is.
-// A connection loss during the write is resolved by re-reading (reconnecting through `connect`
+// A connection loss during the first read is retried (nothing is written yet); one during the
+// write is resolved by re-reading (reconnecting through `connect`
 // if the session expired) and, when the entry is provably untouched, writing again.
 boost::asio::awaitable<switch_outcome> switch_table(zk_connector connect, switch_request req,
                                                     reconfig_fn set_reconfig,
